@@ -1,0 +1,61 @@
+// The generator core: every spec in a config directory → one Tree, plus the
+// problems found. One bad spec is reported and skipped; the others are still
+// generated (DESIGN.md principle 3). Only reads; never writes.
+
+import type { SpecError } from "./spec/errors";
+import { type ContainerSpec, listSpecNames, loadSpec } from "./spec/load";
+import { hostInterfaceName } from "./render/derive";
+import { renderSystemd } from "./render/systemd";
+import type { Tree } from "./tree";
+
+export const DEFAULT_CONFIG_DIR = "/etc/containerctl";
+
+export interface LoadedSpecs {
+  specs: ContainerSpec[];
+  errors: SpecError[];
+  warnings: SpecError[];
+}
+
+export function loadAll(configDir: string, names = listSpecNames(configDir)): LoadedSpecs {
+  const specs: ContainerSpec[] = [];
+  const errors: SpecError[] = [];
+  const warnings: SpecError[] = [];
+  for (const name of names) {
+    const r = loadSpec(configDir, name);
+    errors.push(...r.errors);
+    warnings.push(...r.warnings);
+    if (r.spec) specs.push(r.spec);
+  }
+  return dropCollisions({ specs, errors, warnings });
+}
+
+/** Two containers whose host interface names collide cannot both start: drop both. */
+function dropCollisions(l: LoadedSpecs): LoadedSpecs {
+  const byIf = new Map<string, ContainerSpec[]>();
+  for (const s of l.specs) {
+    if (s.values.netType !== "veth" && s.values.netType !== "macvlan") continue;
+    const n = hostInterfaceName(s.name);
+    byIf.set(n, [...(byIf.get(n) ?? []), s]);
+  }
+  const bad = new Set<ContainerSpec>();
+  for (const [ifn, group] of byIf) {
+    if (group.length < 2) continue;
+    for (const s of group) {
+      bad.add(s);
+      const others = group.filter((o) => o !== s).map((o) => o.name).join(", ");
+      l.errors.push({ file: s.file, line: 0, message: `host interface name '${ifn}' collides with container ${others}; rename one` });
+    }
+  }
+  return bad.size ? { ...l, specs: l.specs.filter((s) => !bad.has(s)) } : l;
+}
+
+export interface GenerateResult extends LoadedSpecs {
+  tree: Tree;
+}
+
+export function generateSystemd(configDir: string, outputDir: string): GenerateResult {
+  const loaded = loadAll(configDir);
+  const { tree, failed } = renderSystemd(loaded.specs, outputDir);
+  for (const f of failed) loaded.errors.push({ file: f.spec.file, line: 0, message: `cannot be written safely: ${f.error}` });
+  return { ...loaded, specs: loaded.specs.filter((s) => !failed.some((f) => f.spec === s)), tree };
+}

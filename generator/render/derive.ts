@@ -1,0 +1,56 @@
+// Values derived from a spec that several renderers need (plan, units, upstart
+// jobs, status): computed in one place so they always agree.
+
+import type { ContainerSpec } from "../spec/load";
+import type { Capability } from "../spec/values";
+
+/** LXC's default drop list plus what a container has no business with. */
+export const DEFAULT_DROPPED_CAPABILITIES: readonly Capability[] = [
+  "sys_module", "sys_rawio", "sys_time", "mac_admin", "mac_override", "sys_pacct", "syslog", "bpf", "perfmon",
+];
+
+export function droppedCapabilities(spec: ContainerSpec): Capability[] {
+  const keep = new Set(spec.values.keepCapabilities.flat());
+  const out = DEFAULT_DROPPED_CAPABILITIES.filter((c) => !keep.has(c));
+  for (const c of spec.values.dropCapabilities.flat()) if (!out.includes(c)) out.push(c);
+  return out;
+}
+
+/** 32-bit FNV-1a: small, stable across Node versions and platforms. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * Host-side interface name: `vc-NAME` when it fits IFNAMSIZ (15 characters),
+ * else `vc-` + the first 6 characters + `-` + 5 hex digits of a hash of the
+ * whole name, so long names sharing a prefix still differ.
+ */
+export function hostInterfaceName(name: string): string {
+  const plain = `vc-${name}`;
+  if (plain.length <= 15) return plain;
+  return `vc-${name.slice(0, 6)}-${(fnv1a(name) & 0xfffff).toString(16).padStart(5, "0")}`;
+}
+
+/** A stable, locally administered unicast MAC derived from the name. */
+export function derivedMac(name: string): string {
+  const a = fnv1a(name);
+  const b = fnv1a(`${name}\u0000mac`);
+  const bytes = [0x02, (a >>> 24) & 0xff, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff, b & 0xff];
+  return bytes.map((x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+export function stopSignal(spec: ContainerSpec): "SIGRTMIN+3" | "SIGPWR" | "auto" {
+  const g = spec.values.guest;
+  return g === "auto" || g === undefined ? "auto" : g === "systemd" ? "SIGRTMIN+3" : "SIGPWR";
+}
+
+export function seconds(us: number | "infinity" | undefined): string {
+  if (us === undefined) return "0";
+  return us === "infinity" ? "infinity" : String(us / 1e6);
+}

@@ -1,0 +1,63 @@
+// The runtime plan: what runtime/start must do for one container, as data the
+// POSIX-sh runtime reads line by line with `IFS=<tab> read -r` (no eval, no
+// sourcing). One directive a line: KEY<TAB>FIELD[<TAB>FIELD...]. Fields never
+// contain tabs, newlines or other control characters (escape.planField), and
+// are never empty. Format reference: docs/plan.md.
+
+import { planField } from "../escape";
+import type { ContainerSpec } from "../spec/load";
+import { derivedMac, droppedCapabilities, hostInterfaceName, seconds, stopSignal } from "./derive";
+
+export const PLAN_VERSION = "1";
+
+export function renderPlan(spec: ContainerSpec): string {
+  const v = spec.values;
+  const lines: string[][] = [];
+  const add = (key: string, ...fields: (string | number)[]): void => {
+    lines.push([key, ...fields.map((f) => planField(String(f)))]);
+  };
+  add("version", PLAN_VERSION);
+  add("name", spec.name);
+  add("source", spec.file);
+  add("root", v.root!);
+  add("hostname", v.hostname!);
+  add("guest", v.guest!);
+  add("stop_signal", stopSignal(spec));
+  add("stop_timeout", seconds(v.stopTimeout));
+  add("init", v.init!);
+  for (const a of v.initArguments ?? []) {
+    if (a === "") lines.push(["arg_empty"]); // fields are never empty
+    else add("arg", a);
+  }
+  for (const e of v.environment) add("env", `${e.name}=${e.value}`);
+  add("ttys", v.ttys!);
+  for (const c of droppedCapabilities(spec)) add("cap_drop", c);
+  for (const d of v.devices) add("device", d.device, d.access);
+  for (const b of v.binds) add("bind", b.source, b.target, b.readOnly ? "ro" : "rw");
+
+  add("net_type", v.netType!);
+  if (v.netType === "veth" || v.netType === "macvlan") {
+    add("net_host_ifname", hostInterfaceName(spec.name));
+    add("net_mac", v.mac ?? derivedMac(spec.name));
+    if (v.bridge) add("net_bridge", v.bridge);
+    if (v.netInterface) add("net_link", v.netInterface);
+    for (const a of v.addresses) add("net_address", `${a.address}/${a.prefix}`);
+    for (const g of v.gateways) add("net_gateway", g.address);
+    if (v.networkRate !== undefined) add("net_rate", `${v.networkRate}bit`);
+  }
+  for (const d of v.dns) add("net_dns", d.address);
+  for (const d of v.domains) add("net_search", d);
+
+  // Limits: applied by the runtime only where no systemd owns the cgroup.
+  if (v.cpuWeight !== undefined) add("limit_cpu_weight", v.cpuWeight);
+  if (v.cpuQuota !== undefined) add("limit_cpu_quota", v.cpuQuota);
+  if (v.allowedCPUs !== undefined) add("limit_cpuset", v.allowedCPUs);
+  if (v.memory !== undefined) add("limit_memory", v.memory);
+  if (v.swap !== undefined) add("limit_swap", v.swap);
+  if (v.tasks !== undefined) add("limit_tasks", v.tasks);
+  if (v.ioWeight !== undefined) add("limit_io_weight", v.ioWeight);
+  for (const r of v.ioRead) add("limit_io_read", r.device, r.bytes);
+  for (const w of v.ioWrite) add("limit_io_write", w.device, w.bytes);
+  if (v.disk !== undefined) add("disk", v.disk);
+  return lines.map((l) => l.join("\t")).join("\n") + "\n";
+}

@@ -1,0 +1,113 @@
+// Spec → systemd units (systemd.unit(5), systemd.service(5),
+// systemd.resource-control(5)). Pure: returns files as a Tree.
+//
+// Per container the generator writes a drop-in for the static template
+// units/container@.service (docs/design.md explains drop-ins over instance
+// units), the runtime plan, and for Autostart=yes the wants links and the
+// ordering chain that gives LXC's lxc.start.order/delay semantics.
+
+import { EscapeError } from "../escape";
+import type { ContainerSpec } from "../spec/load";
+import { KEYS, KEY_IDS, type KeyDef } from "../spec/keys";
+import { addFile, addSymlink, type Tree } from "../tree";
+import { renderPlan } from "./plan";
+import { type Directive, serializeUnit } from "./unit";
+
+export const UNIT_DIR = "/usr/lib/systemd/system";
+export const TEMPLATE = "container@.service";
+export const DELAY_TEMPLATE = "container-delay@.service";
+export const TARGET = "containers.target";
+export const DROPIN_NAME = "10-containerctl.conf";
+
+export const unitName = (name: string): string => `container@${name}.service`;
+const delayUnit = (name: string): string => `container-delay@${name}.service`;
+export const planRel = (name: string): string => `containerctl/${name}.plan`;
+
+/** Directives from the key table for one spec (the key table's systemd column). */
+export function keyDirectives(spec: ContainerSpec): Directive[] {
+  const out: Directive[] = [];
+  for (const id of KEY_IDS) {
+    const def = KEYS[id] as KeyDef<any>;
+    if (typeof def.systemd !== "function") continue;
+    const value = spec.values[id] as unknown;
+    if (value === undefined) continue;
+    for (const v of def.list ? (value as unknown[]) : [value]) out.push(...def.systemd(v));
+  }
+  return out;
+}
+
+export function containerDropIn(spec: ContainerSpec, outputDir: string, after: string | null): string {
+  const d: Directive[] = [
+    { section: "Unit", key: "SourcePath", value: spec.file },
+    { section: "Unit", key: "RequiresMountsFor", value: spec.values.root! },
+  ];
+  if (after) d.push({ section: "Unit", key: "After", value: after });
+  d.push({ section: "Service", key: "Environment", value: { env: ["CONTAINERCTL_PLAN", `${outputDir}/${planRel(spec.name)}`] } });
+  d.push(...keyDirectives(spec));
+  // Key-table directives for [Unit] (Description) read best first.
+  d.sort((a, b) => (a.section === b.section ? 0 : a.section === "Unit" ? -1 : 1));
+  return serializeUnit(d, [`Source: ${spec.sources.join(" ")}`]);
+}
+
+/** Autostart containers in start order: Order ascending, then name. */
+export function autostartOrder(specs: readonly ContainerSpec[]): ContainerSpec[] {
+  return specs
+    .filter((s) => s.values.autostart)
+    .sort((a, b) => a.values.order! - b.values.order! || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export interface RenderFailure { spec: ContainerSpec; error: string }
+
+/**
+ * All containers' files. Validation should refuse anything the escaping module
+ * cannot write; if a value still slips through, the escaping module throws and
+ * only that container is left out (and reported), never the others.
+ */
+export function renderSystemd(all: readonly ContainerSpec[], outputDir: string): { tree: Tree; failed: RenderFailure[] } {
+  const tree: Tree = new Map();
+  const failed: RenderFailure[] = [];
+  const perSpec = new Map<ContainerSpec, string>();
+  for (const s of all) {
+    try {
+      perSpec.set(s, renderPlan(s));
+    } catch (e) {
+      if (!(e instanceof EscapeError)) throw e;
+      failed.push({ spec: s, error: e.message });
+    }
+  }
+  const specs = all.filter((s) => perSpec.has(s));
+  const chain = autostartOrder(specs);
+  const after = new Map<string, string>();
+  chain.forEach((s, i) => {
+    if (i === 0) return;
+    const prev = chain[i - 1];
+    // The delay unit sits between two containers only in the boot transaction,
+    // so a manual `systemctl start` of either never waits for it.
+    after.set(s.name, prev.values.delay ? delayUnit(prev.name) : unitName(prev.name));
+  });
+  for (const s of specs) {
+    let dropIn: string;
+    try {
+      dropIn = containerDropIn(s, outputDir, after.get(s.name) ?? null);
+    } catch (e) {
+      if (!(e instanceof EscapeError)) throw e;
+      failed.push({ spec: s, error: e.message });
+      continue; // the chain still names it in After=, which is harmless for a unit that never starts
+    }
+    addFile(tree, `${unitName(s.name)}.d/${DROPIN_NAME}`, dropIn);
+    addFile(tree, planRel(s.name), perSpec.get(s)!);
+  }
+  chain.forEach((s, i) => {
+    if (failed.some((f) => f.spec === s)) return;
+    addSymlink(tree, `${TARGET}.wants/${unitName(s.name)}`, `${UNIT_DIR}/${TEMPLATE}`);
+    if (s.values.delay && i < chain.length - 1) {
+      addSymlink(tree, `${TARGET}.wants/${delayUnit(s.name)}`, `${UNIT_DIR}/${DELAY_TEMPLATE}`);
+      addFile(tree, `${delayUnit(s.name)}.d/${DROPIN_NAME}`, serializeUnit([
+        { section: "Service", key: "Environment", value: { env: ["CONTAINERCTL_DELAY", String(s.values.delay / 1e6)] } },
+      ]));
+    }
+  });
+  // containers.target is always reached at boot, so autostart needs no `systemctl enable`.
+  addSymlink(tree, `multi-user.target.wants/${TARGET}`, `${UNIT_DIR}/${TARGET}`);
+  return { tree, failed };
+}

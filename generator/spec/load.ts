@@ -1,0 +1,176 @@
+// From spec files to a typed ContainerSpec: read (ini-reader), merge
+// defaults.conf < NAME.container < NAME.container.d/*.conf (lexical order),
+// parse each value with its key's type, apply defaults, then validate
+// cross-key rules. buildSpec is pure; loadSpec is the thin reading edge.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readIni } from "./ini-reader";
+import type { SpecError } from "./errors";
+import { KEYS, KEY_BY_NAME, KEY_IDS, SECTIONS, type KeyId, type KeyValue, type KeyDef } from "./keys";
+import { checkName } from "./names";
+import { ValueError } from "./values";
+import { validateSpec } from "./validate";
+
+export interface Origin { file: string; line: number }
+
+export type SpecValues = { [K in KeyId]: KeyValue<K> };
+
+export interface ContainerSpec {
+  name: string;
+  /** The main spec file. */
+  file: string;
+  /** Every file read, in merge order. */
+  sources: string[];
+  values: SpecValues;
+  /** Where each key was last set; absent for defaults. */
+  origins: Partial<Record<KeyId, Origin>>;
+}
+
+export interface SpecFile { path: string; text: string }
+
+export interface LoadResult {
+  spec: ContainerSpec | null;
+  errors: SpecError[]; // fatal: spec is null when any
+  warnings: SpecError[];
+}
+
+export const SPEC_SUFFIX = ".container";
+
+export function buildSpec(name: string, mainFile: string, files: readonly SpecFile[]): LoadResult {
+  const errors: SpecError[] = [];
+  const nameProblem = checkName(name);
+  if (nameProblem) errors.push({ file: mainFile, line: 0, message: nameProblem });
+
+  const raw = new Map<KeyId, unknown>();
+  const origins: Partial<Record<KeyId, Origin>> = {};
+  for (const f of files) {
+    const { assignments, errors: readErrors } = readIni(f.path, f.text);
+    errors.push(...readErrors);
+    for (const a of assignments) {
+      const id = KEY_BY_NAME.get(a.section)?.get(a.key);
+      if (id === undefined) {
+        errors.push(unknownKey(a.file, a.line, a.section, a.key));
+        continue;
+      }
+      const def: KeyDef<any> = KEYS[id];
+      if (def.list && a.value === "") {
+        raw.set(id, []); // systemd semantics: an empty assignment resets a list
+        origins[id] = { file: a.file, line: a.line };
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = def.type.parse(a.value);
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+        errors.push({ file: a.file, line: a.line, section: a.section, key: a.key, message: e.message });
+        continue;
+      }
+      raw.set(id, def.list ? [...((raw.get(id) as unknown[]) ?? []), value] : value);
+      origins[id] = { file: a.file, line: a.line };
+    }
+  }
+  if (errors.length > 0) return { spec: null, errors, warnings: [] };
+
+  const values = {} as Record<KeyId, unknown>;
+  for (const id of KEY_IDS) {
+    const def: KeyDef<any> = KEYS[id];
+    if (raw.has(id)) values[id] = raw.get(id);
+    else if (def.list) values[id] = [];
+    else if (def.default === null) values[id] = undefined;
+    else values[id] = def.type.parse(typeof def.default === "function" ? def.default(name) : def.default);
+  }
+  const spec: ContainerSpec = {
+    name, file: mainFile, sources: files.map((f) => f.path), values: values as SpecValues, origins,
+  };
+  const problems = validateSpec(spec);
+  const fatal = problems.filter((p) => !p.warning).map(({ warning: _, ...e }) => e);
+  const warnings = problems.filter((p) => p.warning).map(({ warning: _, ...e }) => e);
+  return fatal.length > 0 ? { spec: null, errors: fatal, warnings } : { spec, errors: [], warnings };
+}
+
+function unknownKey(file: string, line: number, section: string, key: string): SpecError {
+  if (!(SECTIONS as readonly string[]).includes(section)) {
+    const s = closest(section, SECTIONS);
+    return { file, line, section, message: `unknown section${s ? ` (did you mean [${s}]?)` : ""}` };
+  }
+  const elsewhere = KEY_IDS.find((id) => KEYS[id].name === key);
+  if (elsewhere) return { file, line, section, key, message: `unknown key here; ${key}= belongs in [${KEYS[elsewhere].section}]` };
+  const names = [...(KEY_BY_NAME.get(section)?.keys() ?? [])];
+  const best = closest(key, names);
+  return { file, line, section, key, message: `unknown key${best ? ` (did you mean '${best}'?)` : ""}` };
+}
+
+function closest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  const w = word.toLowerCase();
+  for (const c of candidates) {
+    const d = levenshtein(w, c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+function levenshtein(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 8) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+// ---- reading edge ----
+
+export function specPath(configDir: string, name: string): string {
+  return path.join(configDir, name + SPEC_SUFFIX);
+}
+
+/** The files making up container `name`, in merge order. Missing optional files are skipped. */
+export function readSpecFiles(configDir: string, name: string, mainFile = specPath(configDir, name)): SpecFile[] {
+  const files: SpecFile[] = [];
+  const defaults = path.join(configDir, "defaults.conf");
+  const main = fs.readFileSync(mainFile, "utf8"); // a missing main file is the caller's error
+  if (fs.existsSync(defaults)) files.push({ path: defaults, text: fs.readFileSync(defaults, "utf8") });
+  files.push({ path: mainFile, text: main });
+  const dropDir = mainFile + ".d";
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(dropDir).filter((f) => f.endsWith(".conf")).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  for (const f of entries) files.push({ path: path.join(dropDir, f), text: fs.readFileSync(path.join(dropDir, f), "utf8") });
+  return files;
+}
+
+/** Names of every spec in configDir, sorted. */
+export function listSpecNames(configDir: string): string[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(configDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  return entries.filter((f) => f.endsWith(SPEC_SUFFIX) && f.length > SPEC_SUFFIX.length).map((f) => f.slice(0, -SPEC_SUFFIX.length)).sort();
+}
+
+/** Load one container: never throws for bad content; I/O problems become errors too. */
+export function loadSpec(configDir: string, name: string, mainFile = specPath(configDir, name)): LoadResult {
+  let files: SpecFile[];
+  try {
+    files = readSpecFiles(configDir, name, mainFile);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { spec: null, errors: [{ file: err.path ?? mainFile, line: 0, message: `cannot read: ${err.code ?? err.message}` }], warnings: [] };
+  }
+  return buildSpec(name, mainFile, files);
+}
+

@@ -1,0 +1,63 @@
+// Rules between keys, checked after every value has parsed. Each problem is
+// reported at the line of the key that makes the combination wrong.
+
+import type { SpecError } from "./errors";
+import { KEYS, type KeyId } from "./keys";
+import type { ContainerSpec } from "./load";
+
+export type Problem = SpecError & { warning?: boolean };
+
+export function validateSpec(spec: ContainerSpec): Problem[] {
+  const v = spec.values;
+  const out: Problem[] = [];
+  const at = (id: KeyId, message: string, warning = false): void => {
+    const o = spec.origins[id] ?? { file: spec.file, line: 0 };
+    out.push({ file: o.file, line: o.line, section: KEYS[id].section, key: KEYS[id].name, message, ...(warning ? { warning } : {}) });
+  };
+  const set = (id: KeyId): boolean => {
+    const x = v[id];
+    return Array.isArray(x) ? x.length > 0 : x !== undefined && spec.origins[id] !== undefined;
+  };
+
+  // Network: which keys make sense for which type.
+  const type = v.netType;
+  const netKeys: KeyId[] = ["bridge", "netInterface", "addresses", "gateways", "mac", "networkRate"];
+  if (type === "none" || type === "host") {
+    for (const id of netKeys) if (set(id)) at(id, `conflicts with Type=${type} (no interface of its own)`);
+  }
+  if (type === "veth" && set("netInterface")) at("netInterface", "applies to Type=macvlan; a veth joins Bridge= or is routed");
+  if (type === "macvlan") {
+    if (set("bridge")) at("bridge", "conflicts with Type=macvlan (use Interface=)");
+    if (!set("netInterface")) at("netType", "Type=macvlan needs Interface= (the host interface to attach to)");
+  }
+  if (type === "host") at("netType", "the container shares the host's network: it can reconfigure host interfaces", true);
+  for (const fam of [4, 6] as const) {
+    const gws = v.gateways.filter((g) => g.family === fam);
+    if (gws.length > 1) at("gateways", `more than one IPv${fam} gateway`);
+    if (gws.length > 0 && !v.addresses.some((a) => a.family === fam) && type !== "none" && type !== "host") {
+      at("gateways", `IPv${fam} gateway '${gws[0].address}' without an IPv${fam} Address=`);
+    }
+  }
+  const seenAddr = new Set<string>();
+  for (const a of v.addresses) {
+    if (seenAddr.has(a.address)) at("addresses", `address '${a.address}' given twice`);
+    seenAddr.add(a.address);
+  }
+
+  // Resources.
+  if (set("swap") && !set("memory")) at("swap", "Swap= needs Memory= (swap is limited on top of memory)");
+
+  // Mounts.
+  const targets = new Set<string>();
+  for (const b of v.binds) {
+    if (targets.has(b.target)) at("binds", `two bind mounts onto '${b.target}'`);
+    targets.add(b.target);
+  }
+
+  // Capabilities.
+  const dropped = v.dropCapabilities.flat();
+  for (const c of v.keepCapabilities.flat()) {
+    if (dropped.includes(c)) at("keepCapabilities", `'${c}' is both kept and dropped`);
+  }
+  return out;
+}
