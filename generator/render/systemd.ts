@@ -28,10 +28,14 @@ export function keyDirectives(spec: ContainerSpec): Directive[] {
   const out: Directive[] = [];
   for (const id of KEY_IDS) {
     const def = KEYS[id] as KeyDef<any>;
-    if (typeof def.systemd !== "function") continue;
+    const map = def.systemd;
+    if (typeof map === "string") continue;
     const value = spec.values[id] as unknown;
     if (value === undefined) continue;
-    for (const v of def.list ? (value as unknown[]) : [value]) out.push(...def.systemd(v));
+    for (const v of def.list ? (value as unknown[]) : [value]) {
+      const rendered = map.value(v);
+      if (rendered !== null) out.push({ section: map.section, key: map.directive, value: rendered });
+    }
   }
   return out;
 }

@@ -4,7 +4,7 @@
 // a row missing one does not compile; test/generator/keys.test.ts fails when a
 // key has no golden case or no entry in the docs.
 
-import type { Directive } from "../render/unit";
+import type { UnitSectionName, UnitValue } from "../render/unit";
 import * as t from "./values";
 
 export const SECTIONS = ["Container", "Resources", "Network", "Mount", "Security", "Boot"] as const;
@@ -12,11 +12,15 @@ export type Section = (typeof SECTIONS)[number];
 
 /**
  * How a key reaches a running container under systemd:
- *  - a function: unit directives in the container's drop-in
+ *  - a directive: one unit setting per value in the container's drop-in
+ *    (`value` returns null when the key needs no setting for that value)
  *  - "plan":  a line of the runtime plan, applied by runtime/ at start
  *  - "links": wants/ordering links the generator writes (autostart)
  */
-export type SystemdHandling<T> = ((value: T) => Directive[]) | "plan" | "links";
+export type SystemdHandling<T> =
+  | { section: UnitSectionName; directive: string; value: (v: T) => UnitValue | null }
+  | "plan"
+  | "links";
 
 /** How an upstart host honours a key: in the job file, by the runtime, or not at all. */
 export type UpstartHandling = "job" | "runtime" | "unsupported";
@@ -42,7 +46,7 @@ function key<T, const L extends boolean>(def: KeyDef<T, L>): KeyDef<T, L> {
   return def;
 }
 
-const service = (k: string, value: string): Directive[] => [{ section: "Service", key: k, value }];
+const service = <T>(directive: string, value: (v: T) => UnitValue | null): SystemdHandling<T> => ({ section: "Service", directive, value });
 
 export const KEYS = {
   // [Container]
@@ -60,7 +64,7 @@ export const KEYS = {
   description: key({
     section: "Container", name: "Description", type: t.text, list: false, default: null,
     doc: "Free text shown by systemctl status and containerctl list.",
-    systemd: (v) => [{ section: "Unit", key: "Description", value: v }],
+    systemd: { section: "Unit", directive: "Description", value: (v) => v },
     upstart: "job", openvz: ["DESCRIPTION"], lxc: [],
   }),
   guest: key({
@@ -68,7 +72,7 @@ export const KEYS = {
     default: "auto",
     doc: "Init system of the guest; decides the stop signal and the init shim. auto reads the guest's files at start.",
     // auto: the runtime detects the guest and translates SIGTERM into its signal.
-    systemd: (v) => (v === "auto" ? [] : service("KillSignal", v === "systemd" ? "SIGRTMIN+3" : "SIGPWR")),
+    systemd: service("KillSignal", (v) => (v === "auto" ? null : v === "systemd" ? "SIGRTMIN+3" : "SIGPWR")),
     upstart: "runtime", openvz: ["OSTEMPLATE"], lxc: ["lxc.signal.halt"],
   }),
   init: key({
@@ -94,50 +98,50 @@ export const KEYS = {
   stopTimeout: key({
     section: "Container", name: "StopTimeout", type: t.duration, list: false, default: "60s",
     doc: "How long the guest may take to shut down after its stop signal before it is killed.",
-    systemd: (v) => service("TimeoutStopSec", t.duration.format(v)),
+    systemd: service("TimeoutStopSec", (v) => t.duration.format(v)),
     upstart: "job", openvz: ["STOP_TIMEOUT"], lxc: [],
   }),
   restart: key({
     section: "Container", name: "Restart", type: t.enumOf("no", "on-failure", "always"), list: false, default: "no",
     doc: "Restart the container when its init exits (systemd's Restart=). A guest reboot always restarts it.",
-    systemd: (v) => service("Restart", v), upstart: "job", openvz: [], lxc: [],
+    systemd: service("Restart", (v) => v), upstart: "job", openvz: [], lxc: [],
   }),
 
   // [Resources]
   cpuWeight: key({
     section: "Resources", name: "CPUWeight", type: t.integer(1, 10000), list: false, default: null,
     doc: "Relative CPU share against other containers (default 100).",
-    systemd: (v) => service("CPUWeight", String(v)), upstart: "runtime",
+    systemd: service("CPUWeight", (v) => String(v)), upstart: "runtime",
     openvz: ["CPUUNITS"], lxc: ["lxc.cgroup.cpu.shares", "lxc.cgroup2.cpu.weight"],
   }),
   cpuQuota: key({
     section: "Resources", name: "CPUQuota", type: t.percent, list: false, default: null,
     doc: "Hard CPU limit; 100% is one CPU.",
-    systemd: (v) => [{ section: "Service", key: "CPUQuota", value: { literal: `${v}%` } }], upstart: "runtime",
+    systemd: service("CPUQuota", (v) => ({ literal: `${v}%` })), upstart: "runtime",
     openvz: ["CPULIMIT", "CPUS"], lxc: ["lxc.cgroup.cpu.cfs_quota_us", "lxc.cgroup2.cpu.max"],
   }),
   allowedCPUs: key({
     section: "Resources", name: "AllowedCPUs", type: t.cpuList, list: false, default: null,
     doc: "CPUs the container may run on (cpuset).",
-    systemd: (v) => service("AllowedCPUs", v), upstart: "runtime",
+    systemd: service("AllowedCPUs", (v) => v), upstart: "runtime",
     openvz: ["CPUMASK"], lxc: ["lxc.cgroup.cpuset.cpus", "lxc.cgroup2.cpuset.cpus"],
   }),
   memory: key({
     section: "Resources", name: "Memory", type: t.size, list: false, default: null,
     doc: "Memory limit; the container's own processes are OOM-killed above it.",
-    systemd: (v) => service("MemoryMax", String(v)), upstart: "runtime",
+    systemd: service("MemoryMax", (v) => String(v)), upstart: "runtime",
     openvz: ["PHYSPAGES", "PRIVVMPAGES", "VMGUARPAGES"], lxc: ["lxc.cgroup.memory.limit_in_bytes", "lxc.cgroup2.memory.max"],
   }),
   swap: key({
     section: "Resources", name: "Swap", type: t.size, list: false, default: null,
     doc: "Swap the container may use on top of Memory.",
-    systemd: (v) => service("MemorySwapMax", String(v)), upstart: "runtime",
+    systemd: service("MemorySwapMax", (v) => String(v)), upstart: "runtime",
     openvz: ["SWAPPAGES"], lxc: ["lxc.cgroup.memory.memsw.limit_in_bytes", "lxc.cgroup2.memory.swap.max"],
   }),
   tasks: key({
     section: "Resources", name: "Tasks", type: t.countOrInfinity(1, 4194304), list: false, default: null,
     doc: "Maximum number of processes and threads.",
-    systemd: (v) => service("TasksMax", String(v)), upstart: "runtime",
+    systemd: service("TasksMax", (v) => String(v)), upstart: "runtime",
     openvz: ["NUMPROC"], lxc: ["lxc.cgroup.pids.max", "lxc.cgroup2.pids.max"],
   }),
   disk: key({
@@ -148,19 +152,19 @@ export const KEYS = {
   ioWeight: key({
     section: "Resources", name: "IOWeight", type: t.integer(1, 10000), list: false, default: null,
     doc: "Relative block IO share (default 100).",
-    systemd: (v) => service("IOWeight", String(v)), upstart: "runtime",
+    systemd: service("IOWeight", (v) => String(v)), upstart: "runtime",
     openvz: ["IOPRIO"], lxc: ["lxc.cgroup.blkio.weight", "lxc.cgroup2.io.weight"],
   }),
   ioRead: key({
     section: "Resources", name: "IOReadBandwidth", type: t.deviceBandwidth, list: true, default: null,
     doc: "Read limit for one block device, bytes per second (DEVICE RATE).",
-    systemd: (v) => service("IOReadBandwidthMax", `${v.device} ${v.bytes}`), upstart: "runtime",
+    systemd: service("IOReadBandwidthMax", (v) => `${v.device} ${v.bytes}`), upstart: "runtime",
     openvz: ["IOLIMIT"], lxc: ["lxc.cgroup.blkio.throttle.read_bps_device", "lxc.cgroup2.io.max"],
   }),
   ioWrite: key({
     section: "Resources", name: "IOWriteBandwidth", type: t.deviceBandwidth, list: true, default: null,
     doc: "Write limit for one block device, bytes per second (DEVICE RATE).",
-    systemd: (v) => service("IOWriteBandwidthMax", `${v.device} ${v.bytes}`), upstart: "runtime",
+    systemd: service("IOWriteBandwidthMax", (v) => `${v.device} ${v.bytes}`), upstart: "runtime",
     openvz: ["IOLIMIT"], lxc: ["lxc.cgroup.blkio.throttle.write_bps_device", "lxc.cgroup2.io.max"],
   }),
   networkRate: key({
@@ -232,7 +236,7 @@ export const KEYS = {
   devices: key({
     section: "Security", name: "DeviceAllow", type: t.deviceRule, list: true, default: null,
     doc: "A host device node the guest may use, with access r, w, m (repeatable).",
-    systemd: (v) => service("DeviceAllow", `${v.device} ${v.access}`), upstart: "runtime",
+    systemd: service("DeviceAllow", (v) => `${v.device} ${v.access}`), upstart: "runtime",
     openvz: ["DEVICES", "DEVNODES"], lxc: ["lxc.cgroup.devices.allow", "lxc.cgroup2.devices.allow"],
   }),
 

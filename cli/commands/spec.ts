@@ -1,0 +1,71 @@
+// containerctl check | generate | docs: the spec side of the CLI.
+
+import * as path from "node:path";
+import type { Command } from "commander";
+import { generateSystemd, loadAll } from "../../generator/generate";
+import { formatSpecError, type SpecError } from "../../generator/spec/errors";
+import { loadSpec, SPEC_SUFFIX } from "../../generator/spec/load";
+import { printTree, writeTree } from "../../generator/tree";
+import { renderSpecManPage, renderSpecReference } from "../../generator/docs";
+
+function report(errors: SpecError[], warnings: SpecError[]): void {
+  for (const e of errors) process.stderr.write(`${formatSpecError(e)}\n`);
+  for (const w of warnings) process.stderr.write(`${formatSpecError(w)} (warning)\n`);
+}
+
+export function register(program: Command): void {
+  program
+    .command("check")
+    .description("validate container specs; print every problem as file:line: [Section] Key: message")
+    .argument("[files...]", "spec files (NAME.container); default: every spec in the config directory")
+    .action((files: string[]) => {
+      const configDir: string = program.opts().configDir;
+      let errors: SpecError[] = [];
+      let warnings: SpecError[] = [];
+      let count = 0;
+      if (files.length === 0) {
+        const r = loadAll(configDir);
+        ({ errors, warnings } = r);
+        count = r.specs.length + new Set(r.errors.map((e) => e.file)).size;
+      } else {
+        for (const f of files) {
+          const base = path.basename(f);
+          if (!base.endsWith(SPEC_SUFFIX)) {
+            errors.push({ file: f, line: 0, message: `not a spec file (expected NAME${SPEC_SUFFIX})` });
+            continue;
+          }
+          // A spec outside the config directory still merges its own directory's defaults and drop-ins.
+          const r = loadSpec(path.dirname(f), base.slice(0, -SPEC_SUFFIX.length), f);
+          errors.push(...r.errors);
+          warnings.push(...r.warnings);
+          count++;
+        }
+      }
+      report(errors, warnings);
+      if (errors.length === 0) process.stdout.write(`${count} spec(s) OK${warnings.length ? `, ${warnings.length} warning(s)` : ""}\n`);
+      process.exitCode = errors.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command("generate")
+    .description("write the systemd units for every spec (what the generator does at boot)")
+    .option("-n, --dry-run", "print every file and symlink instead of writing them")
+    .option("-o, --output <dir>", "output directory", "/run/systemd/generator")
+    .action((opts: { dryRun?: boolean; output: string }) => {
+      const configDir: string = program.opts().configDir;
+      const out = path.resolve(opts.output);
+      const r = generateSystemd(configDir, out);
+      report(r.errors, r.warnings);
+      if (opts.dryRun) process.stdout.write(printTree(r.tree));
+      else writeTree(out, r.tree);
+      process.exitCode = r.errors.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command("docs")
+    .description("print the spec reference (docs/spec.md) generated from the key table")
+    .option("--man", "print it as the man page containerctl.container(5) instead")
+    .action((opts: { man?: boolean }) => {
+      process.stdout.write(opts.man ? renderSpecManPage() : renderSpecReference());
+    });
+}
