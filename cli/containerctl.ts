@@ -7,6 +7,8 @@ import { Command } from "commander";
 import { DEFAULT_CONFIG_DIR } from "../generator/generate";
 import { register as registerSpec } from "./commands/spec";
 import { register as registerInstall } from "./commands/install";
+import { register as registerRuntime } from "./commands/runtime";
+import { register as registerImporter } from "./commands/importer";
 
 export function buildProgram(): Command {
   const program = new Command("containerctl")
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
   registerSpec(program);
   registerInstall(program);
+  registerRuntime(program);
+  registerImporter(program);
   return program;
 }
 
