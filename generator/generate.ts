@@ -3,7 +3,7 @@
 // generated (DESIGN.md principle 3). Only reads; never writes.
 
 import type { SpecError } from "./spec/errors";
-import { type ContainerSpec, listSpecNames, loadSpec } from "./spec/load";
+import { type ContainerSpec, listSpecNames, loadSpec, readConfigDir } from "./spec/load";
 import { hostInterfaceName } from "./render/derive";
 import { renderSystemd } from "./render/systemd";
 import type { Tree } from "./tree";
@@ -16,12 +16,13 @@ export interface LoadedSpecs {
   warnings: SpecError[];
 }
 
-export function loadAll(configDir: string, names = listSpecNames(configDir)): LoadedSpecs {
+export function loadAll(configDir: string): LoadedSpecs {
+  const cfg = readConfigDir(configDir);
   const specs: ContainerSpec[] = [];
   const errors: SpecError[] = [];
   const warnings: SpecError[] = [];
-  for (const name of names) {
-    const r = loadSpec(configDir, name);
+  for (const name of listSpecNames(cfg)) {
+    const r = loadSpec(cfg, name);
     errors.push(...r.errors);
     warnings.push(...r.warnings);
     if (r.spec) specs.push(r.spec);

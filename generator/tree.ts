@@ -29,9 +29,11 @@ export function printTree(tree: Tree): string {
 }
 
 /**
- * Write the tree under `root`. Each file is written to a temporary name and
- * renamed, so a crash never leaves a half-written unit. An existing file of
- * the same name is an error (another generator owns it): nothing is replaced.
+ * Write the tree under `root`. Files are created exclusively (O_EXCL), as
+ * systemd's own generators do, so an existing file (another generator's, or a
+ * duplicate) is an error and nothing is replaced; a file whose write fails is
+ * removed, so no half-written unit is left behind. The output directory is
+ * emptied by systemd before every run.
  */
 export function writeTree(root: string, tree: Tree): void {
   const made = new Set<string>();
@@ -47,12 +49,14 @@ export function writeTree(root: string, tree: Tree): void {
       fs.symlinkSync(e.symlink, dest);
       continue;
     }
-    const tmp = `${dir}/.#${path.basename(dest)}`;
-    fs.writeFileSync(tmp, e.content, { flag: "wx", mode: 0o644 });
+    const fd = fs.openSync(dest, "wx", 0o644);
     try {
-      fs.linkSync(tmp, dest); // fails with EEXIST instead of replacing
+      fs.writeSync(fd, e.content);
+    } catch (err) {
+      fs.unlinkSync(dest);
+      throw err;
     } finally {
-      fs.unlinkSync(tmp);
+      fs.closeSync(fd);
     }
   }
 }

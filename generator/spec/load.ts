@@ -67,7 +67,9 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
         errors.push({ file: a.file, line: a.line, section: a.section, key: a.key, message: e.message });
         continue;
       }
-      raw.set(id, def.list ? [...((raw.get(id) as unknown[]) ?? []), value] : value);
+      if (!def.list) raw.set(id, value);
+      else if (raw.has(id)) (raw.get(id) as unknown[]).push(value);
+      else raw.set(id, [value]);
       origins[id] = { file: a.file, line: a.line };
     }
   }
@@ -79,7 +81,8 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
     if (raw.has(id)) values[id] = raw.get(id);
     else if (def.list) values[id] = [];
     else if (def.default === null) values[id] = undefined;
-    else values[id] = def.type.parse(typeof def.default === "function" ? def.default(name) : def.default);
+    else if (typeof def.default === "function") values[id] = def.type.parse(def.default(name));
+    else values[id] = parsedDefault(id, def);
   }
   const spec: ContainerSpec = {
     name, file: mainFile, sources: files.map((f) => f.path), values: values as SpecValues, origins,
@@ -88,6 +91,13 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
   const fatal = problems.filter((p) => !p.warning).map(({ warning: _, ...e }) => e);
   const warnings = problems.filter((p) => p.warning).map(({ warning: _, ...e }) => e);
   return fatal.length > 0 ? { spec: null, errors: fatal, warnings } : { spec, errors: [], warnings };
+}
+
+const DEFAULTS = new Map<KeyId, unknown>();
+/** Constant defaults are parsed once per process (values are never mutated). */
+function parsedDefault(id: KeyId, def: KeyDef<any>): unknown {
+  if (!DEFAULTS.has(id)) DEFAULTS.set(id, def.type.parse(def.default as string));
+  return DEFAULTS.get(id);
 }
 
 function unknownKey(file: string, line: number, section: string, key: string): SpecError {
@@ -132,41 +142,60 @@ export function specPath(configDir: string, name: string): string {
   return path.join(configDir, name + SPEC_SUFFIX);
 }
 
+/**
+ * What a config directory holds, read once: the generator loads every spec
+ * from one listing instead of probing for defaults and drop-ins per container.
+ */
+export interface ConfigDir {
+  dir: string;
+  entries: ReadonlySet<string>;
+  defaults: SpecFile | null;
+}
+
+export function readConfigDir(dir: string): ConfigDir {
+  let list: string[];
+  try {
+    list = fs.readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { dir, entries: new Set(), defaults: null };
+    throw e;
+  }
+  const entries = new Set(list);
+  const dp = path.join(dir, "defaults.conf");
+  return { dir, entries, defaults: entries.has("defaults.conf") ? { path: dp, text: fs.readFileSync(dp, "utf8") } : null };
+}
+
 /** The files making up container `name`, in merge order. Missing optional files are skipped. */
-export function readSpecFiles(configDir: string, name: string, mainFile = specPath(configDir, name)): SpecFile[] {
+export function readSpecFiles(cfg: ConfigDir, name: string, mainFile = specPath(cfg.dir, name)): SpecFile[] {
   const files: SpecFile[] = [];
-  const defaults = path.join(configDir, "defaults.conf");
   const main = fs.readFileSync(mainFile, "utf8"); // a missing main file is the caller's error
-  if (fs.existsSync(defaults)) files.push({ path: defaults, text: fs.readFileSync(defaults, "utf8") });
+  if (cfg.defaults) files.push(cfg.defaults);
   files.push({ path: mainFile, text: main });
   const dropDir = mainFile + ".d";
+  const inDir = path.dirname(mainFile) === cfg.dir;
+  if (inDir && !cfg.entries.has(path.basename(dropDir))) return files;
   let entries: string[] = [];
   try {
     entries = fs.readdirSync(dropDir).filter((f) => f.endsWith(".conf")).sort();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT" && (e as NodeJS.ErrnoException).code !== "ENOTDIR") throw e;
   }
   for (const f of entries) files.push({ path: path.join(dropDir, f), text: fs.readFileSync(path.join(dropDir, f), "utf8") });
   return files;
 }
 
 /** Names of every spec in configDir, sorted. */
-export function listSpecNames(configDir: string): string[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(configDir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw e;
-  }
-  return entries.filter((f) => f.endsWith(SPEC_SUFFIX) && f.length > SPEC_SUFFIX.length).map((f) => f.slice(0, -SPEC_SUFFIX.length)).sort();
+export function listSpecNames(cfg: ConfigDir): string[] {
+  return [...cfg.entries].filter((f) => f.endsWith(SPEC_SUFFIX) && f.length > SPEC_SUFFIX.length).map((f) => f.slice(0, -SPEC_SUFFIX.length)).sort();
 }
 
 /** Load one container: never throws for bad content; I/O problems become errors too. */
-export function loadSpec(configDir: string, name: string, mainFile = specPath(configDir, name)): LoadResult {
+export function loadSpec(cfg: ConfigDir | string, name: string, mainFile?: string): LoadResult {
+  const dir = typeof cfg === "string" ? readConfigDir(cfg) : cfg;
+  mainFile ??= specPath(dir.dir, name);
   let files: SpecFile[];
   try {
-    files = readSpecFiles(configDir, name, mainFile);
+    files = readSpecFiles(dir, name, mainFile);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return { spec: null, errors: [{ file: err.path ?? mainFile, line: 0, message: `cannot read: ${err.code ?? err.message}` }], warnings: [] };
