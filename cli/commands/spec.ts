@@ -65,7 +65,11 @@ export function register(program: Command): void {
     .command("docs")
     .description("print the spec reference (docs/spec.md) generated from the key table")
     .option("--man", "print it as the man page containerctl.container(5) instead")
-    .action((opts: { man?: boolean }) => {
-      process.stdout.write(opts.man ? renderSpecManPage() : renderSpecReference());
+    .option("--cli-man", "print the man page containerctl(8), generated from this command line")
+    .action(async (opts: { man?: boolean; cliMan?: boolean }) => {
+      if (opts.cliMan) {
+        const { renderCliManPage } = await import("../man");
+        process.stdout.write(renderCliManPage(program));
+      } else process.stdout.write(opts.man ? renderSpecManPage() : renderSpecReference());
     });
 }

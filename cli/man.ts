@@ -1,0 +1,39 @@
+// containerctl(8), generated from the commander program itself so the man
+// page cannot drift from --help. test/cli/man.test.ts compares docs/containerctl.8.
+
+import type { Command } from "commander";
+
+const roff = (s: string): string => s.replace(/\\/g, "\\e").replace(/-/g, "\\-").replace(/^([.'])/gm, "\\&$1");
+
+export function renderCliManPage(program: Command): string {
+  const lines = [
+    `.\\" Generated from the containerctl command line by containerctl docs --cli-man; do not edit.`,
+    `.TH CONTAINERCTL 8 "" containerctl "System administration"`,
+    ".SH NAME",
+    `containerctl \\- ${roff(program.description())}`,
+    ".SH SYNOPSIS",
+    ".B containerctl",
+    "[\\fIOPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]",
+    ".SH GLOBAL OPTIONS",
+  ];
+  for (const o of program.options) lines.push(".TP", `.B ${roff(o.flags)}`, roff(o.description + (o.defaultValue !== undefined ? ` (default: ${o.defaultValue})` : "")));
+  lines.push(".SH COMMANDS");
+  for (const c of program.commands) {
+    const args = c.registeredArguments.map((a) => (a.required ? `<${a.name()}${a.variadic ? "..." : ""}>` : `[${a.name()}${a.variadic ? "..." : ""}]`)).join(" ");
+    lines.push(".TP", `.B ${roff([c.name(), args].filter(Boolean).join(" "))}`, roff(c.description()));
+    for (const o of c.options) {
+      lines.push(".RS", ".TP", `.B ${roff(o.flags)}`, roff(o.description + (o.defaultValue !== undefined ? ` (default: ${o.defaultValue})` : "")), ".RE");
+    }
+  }
+  lines.push(
+    ".SH FILES",
+    ".TP", ".B /etc/containerctl/NAME.container", "the spec of container NAME; see", ".BR containerctl.container (5)",
+    ".TP", ".B /usr/lib/systemd/system-generators/containerctl-generator", "turns specs into units at boot and at daemon\\-reload",
+    ".TP", ".B /usr/lib/systemd/system/container@.service", "the unit template every container runs under",
+    ".SH SEE ALSO",
+    ".BR containerctl.container (5),",
+    ".BR systemctl (1),",
+    ".BR systemd.generator (7)",
+  );
+  return lines.join("\n") + "\n";
+}
