@@ -33,6 +33,20 @@ export function literalValue(value: string): string {
   return value;
 }
 
+/**
+ * One word of a setting systemd splits into quoted words (extract_first_word
+ * with EXTRACT_UNQUOTE, then specifier expansion): RequiresMountsFor=,
+ * DeviceAllow=, IO*BandwidthMax=. Plain when safe, else double-quoted with
+ * `\` and `"` backslash-escaped; `%` → `%%` either way. Checked against
+ * systemd 252's parser with `systemd-analyze verify` (test/generator/hostile.test.ts).
+ */
+export function unitWord(word: string): string {
+  assertPrintable(word);
+  const body = word.replace(/%/g, "%%");
+  if (body !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(body)) return body;
+  return `"${body.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
 /** One word of an ExecStart= style command line: quoted, `%` → `%%`, `$` → `$$`. */
 export function execWord(word: string): string {
   assertPrintable(word);

@@ -43,7 +43,8 @@ export function keyDirectives(spec: ContainerSpec): Directive[] {
 export function containerDropIn(spec: ContainerSpec, outputDir: string, after: string | null): string {
   const d: Directive[] = [
     { section: "Unit", key: "SourcePath", value: spec.file },
-    { section: "Unit", key: "RequiresMountsFor", value: spec.values.root! },
+    // RequiresMountsFor= splits on spaces and unquotes: the root may contain both.
+    { section: "Unit", key: "RequiresMountsFor", value: { words: [spec.values.root!] } },
   ];
   if (after) d.push({ section: "Unit", key: "After", value: after });
   d.push({ section: "Service", key: "Environment", value: { env: ["CONTAINERCTL_PLAN", `${outputDir}/${planRel(spec.name)}`] } });

@@ -3,11 +3,12 @@
 // ../escape. Serialisation is deterministic: sections and entries keep the
 // order they were added in.
 
-import { envAssignment, execLine, literalValue, unitValue } from "../escape";
+import { envAssignment, execLine, literalValue, unitValue, unitWord } from "../escape";
 
 export type UnitValue =
   | string // a plain setting value: specifiers escaped
   | { literal: string } // for settings systemd does not expand specifiers in (CPUQuota=): checked, not %-escaped
+  | { words: readonly string[] } // a setting systemd splits into quoted words (RequiresMountsFor=, DeviceAllow=)
   | { exec: readonly string[] } // a command line: words quoted, % and $ escaped
   | { env: readonly [string, string] }; // one Environment= assignment
 
@@ -36,6 +37,7 @@ export function serializeUnit(directives: readonly Directive[], comments: readon
 function formatValue(v: UnitValue): string {
   if (typeof v === "string") return unitValue(v);
   if ("literal" in v) return literalValue(v.literal);
+  if ("words" in v) return v.words.map(unitWord).join(" ");
   if ("exec" in v) return execLine(v.exec);
   return envAssignment(v.env[0], v.env[1]);
 }

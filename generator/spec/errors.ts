@@ -10,11 +10,18 @@ export interface SpecError {
   message: string;
 }
 
+/**
+ * One of three shapes, nothing else (test/generator/golden.test.ts checks it):
+ *   file:line: [Section] Key: message   a problem with one assignment
+ *   file:line: message                  a problem with a line that is no valid assignment
+ *   file: message                       a problem with the file or the spec as a whole
+ * A section or key without the other is not shown in the prefix; producers put
+ * what matters of it into the message.
+ */
 export function formatSpecError(e: SpecError): string {
   const where = e.line > 0 ? `${e.file}:${e.line}` : e.file;
-  const sect = e.section !== undefined ? ` [${e.section}]` : "";
-  const key = e.key !== undefined ? ` ${e.key}:` : sect ? ":" : "";
-  return `${where}:${sect}${key} ${e.message}`;
+  const what = e.line > 0 && e.section !== undefined && e.key !== undefined ? ` [${e.section}] ${e.key}:` : "";
+  return `${where}:${what} ${e.message}`;
 }
 
 export function quoteValue(v: string): string {

@@ -27,10 +27,25 @@ export function readIni(file: string, text: string): { assignments: Assignment[]
     const lineNo = i + 1;
     let raw = stripCR(lines[i]);
     // Continuations: gather the logical line first.
-    while (raw.endsWith("\\") && i + 1 < lines.length) {
-      let next = stripCR(lines[++i]);
-      while (/^\s*[#;]/.test(next) && i + 1 < lines.length) next = stripCR(lines[++i]);
-      raw = `${raw.slice(0, -1)} ${next}`;
+    // Parts are collected in an array: joining string by string is quadratic
+    // for a hostile file of many continued lines.
+    if (raw.endsWith("\\")) {
+      const parts = [raw.slice(0, -1)];
+      let length = raw.length - 1;
+      let more = true;
+      while (more && i + 1 < lines.length) {
+        let next = stripCR(lines[++i]);
+        while (/^\s*[#;]/.test(next) && i + 1 < lines.length) next = stripCR(lines[++i]);
+        more = next.endsWith("\\");
+        const piece = more ? next.slice(0, -1) : next;
+        length += 1 + piece.length;
+        if (length <= MAX_LINE) parts.push(piece);
+      }
+      raw = length > MAX_LINE ? "" : parts.join(" ") + (more ? "\\" : "");
+      if (length > MAX_LINE) {
+        errors.push({ file, line: lineNo, message: `line longer than ${MAX_LINE} characters` });
+        continue;
+      }
     }
     if (raw.length > MAX_LINE) {
       errors.push({ file, line: lineNo, message: `line longer than ${MAX_LINE} characters` });
@@ -50,17 +65,17 @@ export function readIni(file: string, text: string): { assignments: Assignment[]
     }
     const eq = line.indexOf("=");
     if (eq < 0) {
-      errors.push({ file, line: lineNo, section: sectionOrUndef(section), message: `missing '=' in ${JSON.stringify(line).slice(0, 60)}` });
+      errors.push({ file, line: lineNo, message: `missing '=' in ${JSON.stringify(line).slice(0, 60)}` });
       continue;
     }
     const key = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) {
-      errors.push({ file, line: lineNo, section: sectionOrUndef(section), message: `bad key name ${JSON.stringify(key).slice(0, 60)}` });
+      errors.push({ file, line: lineNo, message: `bad key name ${JSON.stringify(key).slice(0, 60)}` });
       continue;
     }
     if (section === "") {
-      errors.push({ file, line: lineNo, key, message: "assignment outside of any section" });
+      errors.push({ file, line: lineNo, message: `'${key}=' is outside of any section` });
       continue;
     }
     if (section === "\u0000invalid") continue; // already reported at the header
@@ -71,8 +86,4 @@ export function readIni(file: string, text: string): { assignments: Assignment[]
 
 function stripCR(s: string): string {
   return s.endsWith("\r") ? s.slice(0, -1) : s;
-}
-
-function sectionOrUndef(s: string): string | undefined {
-  return s === "" || s.startsWith("\u0000") ? undefined : s;
 }

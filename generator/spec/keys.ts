@@ -158,13 +158,13 @@ export const KEYS = {
   ioRead: key({
     section: "Resources", name: "IOReadBandwidth", type: t.deviceBandwidth, list: true, default: null,
     doc: "Read limit for one block device, bytes per second (DEVICE RATE).",
-    systemd: service("IOReadBandwidthMax", (v) => `${v.device} ${v.bytes}`), upstart: "runtime",
+    systemd: service("IOReadBandwidthMax", (v) => ({ words: [v.device, String(v.bytes)] })), upstart: "runtime",
     openvz: ["IOLIMIT"], lxc: ["lxc.cgroup.blkio.throttle.read_bps_device", "lxc.cgroup2.io.max"],
   }),
   ioWrite: key({
     section: "Resources", name: "IOWriteBandwidth", type: t.deviceBandwidth, list: true, default: null,
     doc: "Write limit for one block device, bytes per second (DEVICE RATE).",
-    systemd: service("IOWriteBandwidthMax", (v) => `${v.device} ${v.bytes}`), upstart: "runtime",
+    systemd: service("IOWriteBandwidthMax", (v) => ({ words: [v.device, String(v.bytes)] })), upstart: "runtime",
     openvz: ["IOLIMIT"], lxc: ["lxc.cgroup.blkio.throttle.write_bps_device", "lxc.cgroup2.io.max"],
   }),
   networkRate: key({
@@ -236,7 +236,7 @@ export const KEYS = {
   devices: key({
     section: "Security", name: "DeviceAllow", type: t.deviceRule, list: true, default: null,
     doc: "A host device node the guest may use, with access r, w, m (repeatable).",
-    systemd: service("DeviceAllow", (v) => `${v.device} ${v.access}`), upstart: "runtime",
+    systemd: service("DeviceAllow", (v) => ({ words: [v.device, v.access] })), upstart: "runtime",
     openvz: ["DEVICES", "DEVNODES"], lxc: ["lxc.cgroup.devices.allow", "lxc.cgroup2.devices.allow"],
   }),
 

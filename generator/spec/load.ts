@@ -81,9 +81,18 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
     if (raw.has(id)) values[id] = raw.get(id);
     else if (def.list) values[id] = [];
     else if (def.default === null) values[id] = undefined;
-    else if (typeof def.default === "function") values[id] = def.type.parse(def.default(name));
-    else values[id] = parsedDefault(id, def);
+    else if (typeof def.default === "function") {
+      // A default derived from the name can be invalid for its key (container
+      // `db_1` is not a valid Hostname=): that spec needs the key set, and only it is skipped.
+      try {
+        values[id] = def.type.parse(def.default(name));
+      } catch (e) {
+        if (!(e instanceof ValueError)) throw e;
+        errors.push({ file: mainFile, line: 0, message: `${e.message}: the default ${def.name}= comes from the container name; set ${def.name}= in [${def.section}]` });
+      }
+    } else values[id] = parsedDefault(id, def);
   }
+  if (errors.length > 0) return { spec: null, errors, warnings: [] };
   const spec: ContainerSpec = {
     name, file: mainFile, sources: files.map((f) => f.path), values: values as SpecValues, origins,
   };
@@ -103,7 +112,7 @@ function parsedDefault(id: KeyId, def: KeyDef<any>): unknown {
 function unknownKey(file: string, line: number, section: string, key: string): SpecError {
   if (!(SECTIONS as readonly string[]).includes(section)) {
     const s = closest(section, SECTIONS);
-    return { file, line, section, message: `unknown section${s ? ` (did you mean [${s}]?)` : ""}` };
+    return { file, line, message: `unknown section [${section}]${s ? ` (did you mean [${s}]?)` : ""}` };
   }
   const elsewhere = KEY_IDS.find((id) => KEYS[id].name === key);
   if (elsewhere) return { file, line, section, key, message: `unknown key here; ${key}= belongs in [${KEYS[elsewhere].section}]` };
