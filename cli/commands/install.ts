@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import { renderSpecManPage } from "../../generator/docs";
+import { shellQuote } from "../../generator/escape";
 
 const PROJECT = path.resolve(__dirname, "../../..");
 const LIB = "/usr/lib/containerctl";
@@ -36,10 +37,15 @@ function launcher(nodePath: string, target: string): string {
   return `#!${nodePath}\n// Installed by containerctl install-system.\nrequire(${JSON.stringify(target)});\n`;
 }
 
+/** The CLI guards its main with require.main === module, so it is exec'd, not required. */
+function execLauncher(nodePath: string, target: string): string {
+  return `#!/bin/sh\n# Installed by containerctl install-system.\nexec ${shellQuote(nodePath)} ${shellQuote(target)} "$@"\n`;
+}
+
 function layout(nodePath: string): Layout {
   const files: Layout["files"] = new Map();
   files.set("/usr/lib/systemd/system-generators/containerctl-generator", launcher(nodePath, `${LIB}/dist/generator/main.js`));
-  files.set("/usr/sbin/containerctl", launcher(nodePath, `${LIB}/dist/cli/containerctl.js`));
+  files.set("/usr/sbin/containerctl", execLauncher(nodePath, `${LIB}/dist/cli/containerctl.js`));
   for (const u of fs.readdirSync(path.join(PROJECT, "units")).sort()) {
     files.set(`/usr/lib/systemd/system/${u}`, { copy: path.join(PROJECT, "units", u), mode: 0o644 });
   }
