@@ -9,6 +9,7 @@ import { register as registerSpec } from "./commands/spec";
 import { register as registerInstall } from "./commands/install";
 import { register as registerRuntime } from "./commands/runtime";
 import { register as registerImporter } from "./commands/importer";
+import { register as registerState } from "./commands/state";
 
 export function buildProgram(): Command {
   const program = new Command("containerctl")
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerInstall(program);
   registerRuntime(program);
   registerImporter(program);
+  registerState(program);
   return program;
 }
 

@@ -1,0 +1,135 @@
+// containerctl list | status | start | stop | restart | enable | disable:
+// live state and control through the init system over D-Bus. dbus-next is
+// loaded only inside these actions, never by the other commands.
+
+import type { Command } from "commander";
+import { loadAll } from "../../generator/generate";
+import type { ContainerState } from "../state/systemd";
+
+const DEFAULT_TIMEOUT_MS = 5000;
+
+function specs(configDir: string): { names: string[]; autostart: Set<string> } {
+  const l = loadAll(configDir);
+  const broken = l.errors.map((e) => e.file.replace(/\.container(\.d\/.*)?$/, "").replace(/^.*\//, ""));
+  const names = [...new Set([...l.specs.map((s) => s.name), ...broken])].filter(Boolean).sort();
+  return { names, autostart: new Set(l.specs.filter((s) => s.values.autostart).map((s) => s.name)) };
+}
+
+function size(n: number | null): string {
+  if (n === null) return "-";
+  const u = ["B", "K", "M", "G", "T"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < u.length - 1) [v, i] = [v / 1024, i + 1];
+  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)}${u[i]}`;
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(w[c]))).join("  ")).join("\n") + "\n";
+}
+
+function human(states: ContainerState[]): string {
+  const rows = [["NAME", "STATE", "PID", "SINCE", "MEMORY", "CPU", "TASKS", "ADDRESSES", "AUTOSTART"]];
+  for (const s of states) {
+    rows.push([
+      s.name + (s.needsReload ? " (reload needed)" : ""), `${s.active}/${s.sub}`, s.mainPid ? String(s.mainPid) : "-",
+      s.since ? s.since.replace("T", " ").replace(/\.\d+Z$/, "Z") : "-",
+      s.memoryCurrent === null ? "-" : `${size(s.memoryCurrent)}/${s.memoryMax === null ? "max" : size(s.memoryMax)}`,
+      s.cpuNs === null ? "-" : `${(s.cpuNs / 1e9).toFixed(1)}s`, s.tasks === null ? "-" : String(s.tasks),
+      s.addresses.join(",") || "-", s.autostart ? "yes" : "no",
+    ]);
+  }
+  return table(rows);
+}
+
+async function withSystemd<T>(timeoutMs: number, fn: (bus: import("../state/bus").Bus) => Promise<T>): Promise<T> {
+  const { connect } = await import("../state/bus");
+  const bus = await connect(undefined, timeoutMs);
+  try {
+    return await fn(bus);
+  } finally {
+    bus.close();
+  }
+}
+
+function timeoutOpt(c: Command): Command {
+  return c.option("--timeout <ms>", "bound on every D-Bus call, in milliseconds", String(DEFAULT_TIMEOUT_MS));
+}
+
+export function register(program: Command): void {
+  const configDir = (): string => program.opts().configDir;
+
+  const show = async (names: string[], opts: { json?: boolean; timeout: string }): Promise<void> => {
+    const { NoBusError } = await import("../state/bus");
+    const known = specs(configDir());
+    let states: ContainerState[];
+    try {
+      const { containerStates } = await import("../state/systemd");
+      states = await withSystemd(Number(opts.timeout), (bus) => containerStates(bus, known.names, known.autostart));
+    } catch (e) {
+      if (!(e instanceof NoBusError)) throw e;
+      process.stderr.write(`containerctl: ${e.message}; showing the specs only (state unknown)\n`);
+      const { unitOf } = await import("../state/systemd");
+      states = known.names.map((name) => ({
+        name, unit: unitOf(name), description: "", load: "unknown", active: "unknown", sub: "unknown", mainPid: null, since: null,
+        memoryCurrent: null, memoryMax: null, cpuNs: null, tasks: null, addresses: [], autostart: known.autostart.has(name),
+        unitFileState: "", needsReload: false,
+      }));
+      process.exitCode = 3; // as `systemctl status` for "unknown"
+    }
+    if (names.length) {
+      const missing = names.filter((n) => !states.some((s) => s.name === n));
+      for (const n of missing) process.stderr.write(`containerctl: no container '${n}' (no spec in ${configDir()} and no loaded unit)\n`);
+      states = states.filter((s) => names.includes(s.name));
+      if (missing.length) process.exitCode = 4;
+    }
+    process.stdout.write(opts.json ? JSON.stringify(states, null, 2) + "\n" : human(states));
+  };
+
+  timeoutOpt(program.command("list").description("list every container with its live state (from systemd over D-Bus)"))
+    .option("--json", "machine-readable output")
+    .action((opts) => show([], opts));
+  timeoutOpt(program.command("status").description("live state of the named containers: state, PID, since, memory, CPU, tasks, addresses"))
+    .argument("<names...>", "container names")
+    .option("--json", "machine-readable output")
+    .action((names: string[], opts) => show(names, opts));
+
+  for (const action of ["start", "stop", "restart"] as const) {
+    program
+      .command(action)
+      .description(`${action} containers through systemd (D-Bus) and wait for the result`)
+      .argument("<names...>", "container names")
+      .option("--timeout <ms>", "how long to wait for each job, in milliseconds", "120000")
+      .action(async (names: string[], opts: { timeout: string }) => {
+        const { runJob } = await import("../state/systemd");
+        await withSystemd(DEFAULT_TIMEOUT_MS, async (bus) => {
+          for (const n of names) {
+            const result = await runJob(bus, action, n, Number(opts.timeout));
+            if (result === "done") continue;
+            process.exitCode = 1;
+            process.stderr.write(`containerctl: ${action} ${n}: ${result}\n${await journalTail(n)}`);
+          }
+        });
+      });
+  }
+  for (const [cmd, enable] of [["enable", true], ["disable", false]] as const) {
+    program
+      .command(cmd)
+      .description(`${cmd} boot-time start of containers with systemctl's ${cmd} (Autostart= in the spec does the same)`)
+      .argument("<names...>", "container names")
+      .action(async (names: string[]) => {
+        const { setEnabled } = await import("../state/systemd");
+        await withSystemd(DEFAULT_TIMEOUT_MS, async (bus) => {
+          for (const n of names) await setEnabled(bus, n, enable);
+        });
+      });
+  }
+}
+
+/** The unit's last journal lines, the reason a job failed. */
+async function journalTail(name: string): Promise<string> {
+  const { spawnSync } = await import("node:child_process");
+  const r = spawnSync("journalctl", ["-u", `container@${name}.service`, "-n", "10", "-o", "cat", "--no-pager"], { encoding: "utf8", timeout: 5000 });
+  return r.status === 0 && r.stdout ? r.stdout.replace(/^/gm, "  ") : "";
+}
