@@ -562,6 +562,23 @@ export class SystemdHarness {
     return m;
   }
 
+  /**
+   * The memory, CPU quota and tasks limits of a cgroup inside the guest
+   * (path relative to the hierarchy root, e.g. "system.slice/x.service"),
+   * from the v1 controllers on a hybrid host or the unified hierarchy on a
+   * pure cgroup v2 one. Values as the kernel prints them.
+   */
+  cgroupLimits(cgPath: string): { memoryMax: string; cpuQuotaUs: string; pidsMax: string } {
+    const q = cgPath.replace(/'/g, "'\\''");
+    const out = this.sh(
+      `cd /sys/fs/cgroup; if [ -e cgroup.controllers ]; then ` +
+        `cat '${q}/memory.max'; cut -d' ' -f1 '${q}/cpu.max'; cat '${q}/pids.max'; else ` +
+        `cat 'memory/${q}/memory.limit_in_bytes' 'cpu/${q}/cpu.cfs_quota_us' 'pids/${q}/pids.max'; fi`,
+    );
+    const [memoryMax, cpuQuotaUs, pidsMax] = out.trim().split("\n");
+    return { memoryMax, cpuQuotaUs, pidsMax };
+  }
+
   /** Shut the guest down cleanly (systemd's halt signal), killing it after timeoutSec. */
   stop(timeoutSec = 30): void {
     if (this.state() === "STOPPED") return;
