@@ -43,7 +43,8 @@ and \`-\`, starting with a letter or digit, at most 64 characters.
 The syntax is systemd's (systemd.syntax(7)): \`[Section]\` headers, \`Key=Value\` lines,
 \`#\` and \`;\` comments at the start of a line, a trailing backslash continues a line.
 Keys marked *repeatable* add one value per line; an empty assignment (\`Key=\`) clears
-the list gathered so far, so a drop-in can replace a list. Sizes take K, M, G, T
+the list gathered so far, so a drop-in can replace a list. For any other key an empty
+assignment restores its default, so a drop-in can undo a value of defaults.conf. Sizes take K, M, G, T
 (base 1024); time spans take systemd's syntax (\`90\`, \`5s\`, \`1min 30s\`); booleans take
 yes/no, true/false, on/off, 1/0.
 
@@ -87,7 +88,7 @@ containerctl.container \\- container spec for containerctl
 .SH DESCRIPTION
 One file per container, in systemd's INI syntax. defaults.conf is read first, then the spec,
 then its drop\\-ins in lexical order. Repeatable keys add a value per line; an empty assignment
-clears the list. Errors are reported as file:line: [Section] Key: message.
+clears the list; for other keys it restores the default. Errors are reported as file:line: [Section] Key: message.
 {{#each sections}}
 .SH [{{name}}]
 {{#each rows}}

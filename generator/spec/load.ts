@@ -59,12 +59,20 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
         origins[id] = { file: a.file, line: a.line };
         continue;
       }
+      if (a.value === "") {
+        // ... and any other setting to its default, so a drop-in can undo defaults.conf.
+        raw.delete(id);
+        delete origins[id];
+        continue;
+      }
       let value: unknown;
       try {
         value = def.type.parse(a.value);
       } catch (e) {
         if (!(e instanceof ValueError)) throw e;
-        errors.push({ file: a.file, line: a.line, section: a.section, key: a.key, message: e.message });
+        // `Key=value  # note` is common in other formats; systemd's syntax has no trailing comments.
+        const hint = /\s[#;]/.test(a.value) ? " ('#' and ';' start a comment only at the beginning of a line)" : "";
+        errors.push({ file: a.file, line: a.line, section: a.section, key: a.key, message: e.message + hint });
         continue;
       }
       if (!def.list) raw.set(id, value);
