@@ -72,8 +72,12 @@ the generator's autostart links); *upstart* says how an upstart host honours it.
   { noEscape: true, strict: true },
 );
 
+// A `|` inside a table cell (enum syntax, `yes|no`) would end the cell.
+const mdCell = (s: string): string => s.replace(/\|/g, "\\|");
+
 export function renderSpecReference(): string {
-  return MD({ sections: SECTIONS.map((name) => ({ name, rows: rows(name) })) });
+  const esc = (r: Row): Row => ({ ...r, syntax: mdCell(r.syntax), default: mdCell(r.default), systemd: mdCell(r.systemd), upstart: mdCell(r.upstart), openvz: mdCell(r.openvz), lxc: mdCell(r.lxc) });
+  return MD({ sections: SECTIONS.map((name) => ({ name, rows: rows(name).map(esc) })) });
 }
 
 const roff = (s: string): string => s.replace(/\\/g, "\\e").replace(/^([.'])/gm, "\\&$1").replace(/-/g, "\\-");
