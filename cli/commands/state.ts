@@ -43,11 +43,20 @@ function human(states: ContainerState[]): string {
   return table(rows);
 }
 
-async function withSystemd<T>(timeoutMs: number, fn: (bus: import("../state/bus").Bus) => Promise<T>): Promise<T> {
-  const { connect } = await import("../state/bus");
+type Bus = import("../state/bus").Bus;
+type Init = "systemd" | "upstart";
+
+/** Connect to the system bus and find which init system owns it: systemd, else upstart. */
+async function withInit<T>(timeoutMs: number, fn: (bus: Bus, init: Init) => Promise<T>): Promise<T> {
+  const { connect, NoBusError } = await import("../state/bus");
+  const { UPSTART_DEST } = await import("../state/upstart");
   const bus = await connect(undefined, timeoutMs);
   try {
-    return await fn(bus);
+    const has = async (name: string): Promise<boolean> =>
+      ((await bus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner", "s", [name])) as [boolean])[0];
+    const init: Init | null = (await has("org.freedesktop.systemd1")) ? "systemd" : (await has(UPSTART_DEST)) ? "upstart" : null;
+    if (!init) throw new NoBusError("neither systemd nor upstart is on the system bus");
+    return await fn(bus, init);
   } finally {
     bus.close();
   }
@@ -66,7 +75,9 @@ export function register(program: Command): void {
     let states: ContainerState[];
     try {
       const { containerStates } = await import("../state/systemd");
-      states = await withSystemd(Number(opts.timeout), (bus) => containerStates(bus, known.names, known.autostart));
+      const { containerStatesUpstart } = await import("../state/upstart");
+      states = await withInit(Number(opts.timeout), (bus, init) =>
+        (init === "systemd" ? containerStates : containerStatesUpstart)(bus, known.names, known.autostart));
     } catch (e) {
       if (!(e instanceof NoBusError)) throw e;
       process.stderr.write(`containerctl: ${e.message}; showing the specs only (state unknown)\n`);
@@ -87,7 +98,7 @@ export function register(program: Command): void {
     process.stdout.write(opts.json ? JSON.stringify(states, null, 2) + "\n" : human(states));
   };
 
-  timeoutOpt(program.command("list").description("list every container with its live state (from systemd over D-Bus)"))
+  timeoutOpt(program.command("list").description("list every container with its live state (from systemd or upstart over D-Bus)"))
     .option("--json", "machine-readable output")
     .action((opts) => show([], opts));
   timeoutOpt(program.command("status").description("live state of the named containers: state, PID, since, memory, CPU, tasks, addresses"))
@@ -98,14 +109,15 @@ export function register(program: Command): void {
   for (const action of ["start", "stop", "restart"] as const) {
     program
       .command(action)
-      .description(`${action} containers through systemd (D-Bus) and wait for the result`)
+      .description(`${action} containers through the init system (systemd or upstart, over D-Bus) and wait for the result`)
       .argument("<names...>", "container names")
       .option("--timeout <ms>", "how long to wait for each job, in milliseconds", "120000")
       .action(async (names: string[], opts: { timeout: string }) => {
         const { runJob } = await import("../state/systemd");
-        await withSystemd(DEFAULT_TIMEOUT_MS, async (bus) => {
+        const { runJobUpstart } = await import("../state/upstart");
+        await withInit(Number(opts.timeout), async (bus, init) => {
           for (const n of names) {
-            const result = await runJob(bus, action, n, Number(opts.timeout));
+            const result = init === "systemd" ? await runJob(bus, action, n, Number(opts.timeout)) : await runJobUpstart(bus, action, n);
             if (result === "done") continue;
             process.exitCode = 1;
             process.stderr.write(`containerctl: ${action} ${n}: ${result}\n${await journalTail(n)}`);
@@ -120,7 +132,8 @@ export function register(program: Command): void {
       .argument("<names...>", "container names")
       .action(async (names: string[]) => {
         const { setEnabled } = await import("../state/systemd");
-        await withSystemd(DEFAULT_TIMEOUT_MS, async (bus) => {
+        await withInit(DEFAULT_TIMEOUT_MS, async (bus, init) => {
+          if (init !== "systemd") throw new Error(`${cmd} needs systemd; on upstart hosts set Autostart= in the spec and run containerctl generate --upstart`);
           for (const n of names) await setEnabled(bus, n, enable);
         });
       });
