@@ -425,7 +425,9 @@ export class SystemdHarness {
       `lxc.uts.name = ${this.name}`,
       `lxc.rootfs.path = dir:${this.rootfs}`,
       "lxc.init.cmd = /lib/systemd/systemd",
-      "lxc.mount.auto = proc:mixed sys:mixed cgroup:rw:force",
+      // /proc read-write as on a host: the runtime sets a container's hostname through
+      // /proc/sys/kernel/hostname (proc:mixed would make /proc/sys read-only).
+      "lxc.mount.auto = proc:rw sys:mixed cgroup:rw:force",
       "lxc.autodev = 1",
       "lxc.apparmor.profile = unconfined",
       // Only a loopback: nothing of the tests crosses the host's network.
@@ -615,6 +617,7 @@ export class SystemdHarness {
   destroy(): void {
     if (this.destroyed) return;
     if (process.env.CONTAINERCTL_TEST_KEEP === "1") {
+      fs.writeFileSync(path.join(this.dir, "keep"), "");
       process.stderr.write(`systemd-harness: keeping ${this.name}: lxc-attach -P ${this.lxcPath} -n ${this.name}; clean up: lxc-stop -k -P ${this.lxcPath} -n ${this.name}; umount ${this.rootfs}; rm -rf ${this.dir}\n`);
       this.destroyed = true;
       live.delete(this);
@@ -669,7 +672,7 @@ export function reapStale(): void {
     } catch {
       continue; // being created
     }
-    if (!Number.isInteger(owner) || pidAlive(owner)) continue;
+    if (!Number.isInteger(owner) || pidAlive(owner) || fs.existsSync(path.join(dir, "keep"))) continue;
     log(`reaping ${dir} (owner ${owner} is gone)`);
     try {
       cleanupInstance(dir, `cctl-${e.slice(INSTANCE_PREFIX.length)}`);
