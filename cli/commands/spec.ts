@@ -7,6 +7,10 @@ import { formatSpecError, type SpecError } from "../../generator/spec/errors";
 import { loadSpec, SPEC_SUFFIX } from "../../generator/spec/load";
 import { printTree, writeTree } from "../../generator/tree";
 import { renderSpecManPage, renderSpecReference } from "../../generator/docs";
+// upstart (issue 6): --upstart on check and generate.
+import * as fs from "node:fs";
+import { checkJob } from "../../generator/upstart-check";
+import { generateUpstart, UPSTART_JOB_DIR, writeUpstartTree } from "../../generator/render/upstart";
 
 function report(errors: SpecError[], warnings: SpecError[]): void {
   for (const e of errors) process.stderr.write(`${formatSpecError(e)}\n`);
@@ -18,7 +22,26 @@ export function register(program: Command): void {
     .command("check")
     .description("validate container specs; print every problem as file:line: [Section] Key: message")
     .argument("[files...]", "spec files (NAME.container); default: every spec in the config directory")
-    .action((files: string[]) => {
+    .option("--upstart", "check upstart job files instead, against upstart 0.6.5's job grammar")
+    .action((files: string[], opts: { upstart?: boolean }) => {
+      if (opts.upstart) {
+        // upstart (issue 6): job files, reported as file:line: message.
+        let bad = 0;
+        if (files.length === 0) process.stderr.write("check --upstart: name the job files to check\n");
+        for (const f of files) {
+          let problems;
+          try {
+            problems = checkJob(fs.readFileSync(f, "utf8"));
+          } catch (e) {
+            problems = [{ line: 0, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }];
+          }
+          for (const p of problems) process.stderr.write(`${p.line > 0 ? `${f}:${p.line}` : f}: ${p.message}\n`);
+          if (problems.length) bad++;
+        }
+        if (bad === 0) process.stdout.write(`${files.length} job file(s) OK for upstart 0.6.5\n`);
+        process.exitCode = bad > 0 || files.length === 0 ? 1 : 0;
+        return;
+      }
       const configDir: string = program.opts().configDir;
       let errors: SpecError[] = [];
       let warnings: SpecError[] = [];
@@ -51,8 +74,19 @@ export function register(program: Command): void {
     .description("write the systemd units for every spec (what the generator does at boot)")
     .option("-n, --dry-run", "print every file and symlink instead of writing them")
     .option("-o, --output <dir>", "output directory", "/run/systemd/generator")
-    .action((opts: { dryRun?: boolean; output: string }) => {
+    .option("--upstart [dir]", `write upstart jobs and plans instead, into dir (default ${UPSTART_JOB_DIR})`)
+    .action((opts: { dryRun?: boolean; output: string; upstart?: string | true }) => {
       const configDir: string = program.opts().configDir;
+      if (opts.upstart !== undefined) {
+        // upstart (issue 6): same specs, upstart jobs; see docs/upstart.md.
+        const dir = path.resolve(opts.upstart === true ? UPSTART_JOB_DIR : opts.upstart);
+        const u = generateUpstart(configDir, dir);
+        report(u.errors, u.warnings);
+        if (opts.dryRun) process.stdout.write(printTree(u.tree));
+        else writeUpstartTree(dir, u.tree);
+        process.exitCode = u.errors.length > 0 ? 1 : 0;
+        return;
+      }
       const out = path.resolve(opts.output);
       const r = generateSystemd(configDir, out);
       report(r.errors, r.warnings);
