@@ -21,6 +21,10 @@
  *     environment. Only this can run after pivot_root, because the host's
  *     util-linux binaries are gone once the old root is detached.
  *
+ *   helper closefrom COMMAND...
+ *     exec COMMAND with every fd above 2 closed (containerctl exec: no host
+ *     fd reaches the container, whatever the caller inherited).
+ *
  * No allocation after start-up, no threads, no libraries besides libc.
  */
 #define _GNU_SOURCE
@@ -290,17 +294,23 @@ static int hold(int argc, char **argv) {
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) die("signalfd");
 
-	/* The abstract socket is the "is it running" lock: it vanishes with us. */
-	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (lfd < 0) die("socket");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int alen = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "containerctl/%s", name);
-	if (alen < 0 || (size_t)alen >= sizeof sa.sun_path - 1) fail("name too long");
-	if (bind(lfd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)alen)) < 0) {
-		if (errno == EADDRINUSE) fail("already running");
-		die("bind control socket");
+	/* The abstract socket is the "is it running" lock: it vanishes with us.
+	 * Bound twice: under the exact name, and zero-padded to the whole of
+	 * sun_path, which is what Node 20's net.connect asks for. */
+	int lfd[2];
+	for (int i = 0; i < 2; i++) {
+		lfd[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (lfd[i] < 0) die("socket");
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int alen = snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "containerctl/%s", name);
+		if (alen < 0 || (size_t)alen >= sizeof sa.sun_path - 1) fail("name too long");
+		socklen_t sl = i == 0 ? (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)alen) : (socklen_t)sizeof sa;
+		if (bind(lfd[i], (struct sockaddr *)&sa, sl) < 0) {
+			if (errno == EADDRINUSE) fail("already running");
+			die("bind control socket");
+		}
+		if (listen(lfd[i], 4) < 0) die("listen");
 	}
-	if (listen(lfd, 4) < 0) die("listen");
 
 	char path[64], ttylist[MAX_TTYS * 24 + 1] = "";
 	int slave, tty_master[MAX_TTYS], tty_slave[MAX_TTYS];
@@ -336,13 +346,14 @@ static int hold(int argc, char **argv) {
 	}
 	close(rp[1]);
 
-	struct pollfd pfd[4 + MAX_CLIENTS];
+	struct pollfd pfd[5 + MAX_CLIENTS];
 	for (;;) {
 		int n = 0;
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = h.console_master, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = rp[0], .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = lfd[0], .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = lfd[1], .events = POLLIN };
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			pfd[n++] = (struct pollfd){ .fd = h.clients[i].fd, .events = POLLIN };
 		int r = poll(pfd, (nfds_t)n, poll_timeout_ms());
@@ -354,7 +365,7 @@ static int hold(int argc, char **argv) {
 		}
 		if (r <= 0) continue;
 		if (pfd[1].revents) console_output();
-		if (pfd[3].revents) {
+		if (pfd[2].revents) {
 			char b;
 			if (read(rp[0], &b, 1) <= 0) {
 				close(rp[0]);
@@ -369,8 +380,9 @@ static int hold(int argc, char **argv) {
 				if (h.stopping) { h.stopping = 0; request_stop(); }
 			}
 		}
-		if (pfd[2].revents) {
-			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		for (int l = 3; l <= 4; l++) {
+			if (!pfd[l].revents) continue;
+			int c = accept4(pfd[l].fd, NULL, NULL, SOCK_CLOEXEC);
 			if (c >= 0) {
 				struct ucred cred;
 				socklen_t cl = sizeof cred;
@@ -382,7 +394,7 @@ static int hold(int argc, char **argv) {
 			}
 		}
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (pfd[4 + i].revents && h.clients[i].fd >= 0) client_input(&h.clients[i]);
+			if (pfd[5 + i].revents && h.clients[i].fd >= 0) client_input(&h.clients[i]);
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == sizeof si) {
@@ -469,9 +481,21 @@ static int enter(int argc, char **argv) {
 	return 127;
 }
 
+/* ---- closefrom: exec COMMAND with only fds 0-2 (containerctl exec) ---- */
+
+static int closefrom3(int argc, char **argv) {
+	if (argc < 2) fail("usage: closefrom COMMAND...");
+	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
+		for (int i = 3; i < 1024; i++) fcntl(i, F_SETFD, FD_CLOEXEC);
+	execvp(argv[1], argv + 1);
+	fprintf(stderr, "containerctl: cannot execute %s: %s\n", argv[1], strerror(errno));
+	return 127;
+}
+
 int main(int argc, char **argv) {
+	if (argc >= 2 && strcmp(argv[1], "closefrom") == 0) return closefrom3(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "hold") == 0) return hold(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "enter") == 0) return enter(argc - 1, argv + 1);
-	fprintf(stderr, "usage: %s hold|enter ... (see docs/runtime.md)\n", argv[0]);
+	fprintf(stderr, "usage: %s hold|enter|closefrom ... (see docs/runtime.md)\n", argv[0]);
 	return 2;
 }
