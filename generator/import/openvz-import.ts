@@ -146,7 +146,9 @@ export function planImport(opts: ImportOptions): ImportPlan {
   const pref = new Map<string, NameChoice>();
   for (const c of wanted) {
     const cfg = configs.get(c);
-    if (cfg) pref.set(c, preferredName(c, cfg.params.get("NAME")?.value, cfg.params.get("HOSTNAME")?.value));
+    // A parameter whose line is broken does not name anything.
+    const usable = (k: string) => (cfg!.problems.some((p) => p.key === k) ? undefined : cfg!.params.get(k)?.value);
+    if (cfg) pref.set(c, preferredName(c, usable("NAME"), usable("HOSTNAME")));
   }
   const names = resolveNames(pref, (n) => {
     const r = readText(specPath(opts.configDir, n));

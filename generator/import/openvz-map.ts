@@ -174,7 +174,8 @@ export function mapContainer(
       cx.entries.push({ param: "(line)", value: null, origin: { file: pr.file, line: pr.line }, status: "dropped", result: [], note: pr.message, attention: true });
     }
   }
-  return { values: cx.values, entries: sortEntries(cx.entries, config), errors: cx.errors };
+  const errors = [...cx.errors].sort((x, y) => (x.file === y.file ? 0 : x.file === config.confFile ? 1 : -1) || x.line - y.line);
+  return { values: cx.values, entries: sortEntries(cx.entries, config), errors };
 }
 
 /** File order: vz.conf defaults first, then the container's file, by line; unset parameters last. */

@@ -60,10 +60,10 @@ export function formatHuman(plan: ImportPlan, opts: { dryRun: boolean; showSpecs
     if (c.entries.length) out.push(...table(c.entries, rel));
     if (opts.showSpecs && c.specText) out.push("", ...c.specText.replace(/\n$/, "").split("\n").map((l) => `    ${l}`));
   }
-  const n = plan.containers.length;
-  const failed = plan.containers.filter((c) => c.action === "failed").length;
+  const count = (...a: ContainerImport["action"][]) => plan.containers.filter((c) => a.includes(c.action)).length;
   const review = plan.containers.filter((c) => c.action !== "failed" && c.attention).length;
-  out.push("", `${n} container(s): ${n - failed} imported${opts.dryRun ? " (dry run)" : ""}, ${failed} failed; ${review} with lines marked ! to review`);
+  out.push("", `${plan.containers.length} container(s): ${count("create", "overwrite")} ${opts.dryRun ? "to write" : "written"}, ${count("unchanged")} unchanged, `
+    + `${count("exists")} not overwritten, ${count("failed")} failed; ${review} with lines marked ! to review`);
   return out.join("\n") + "\n";
 }
 
