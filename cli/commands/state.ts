@@ -109,12 +109,13 @@ export function register(program: Command): void {
   for (const action of ["start", "stop", "restart"] as const) {
     program
       .command(action)
-      .description(`${action} containers through the init system (systemd or upstart, over D-Bus) and wait for the result`)
+      .description(`${action} containers through the init system (systemd or upstart, over D-Bus) and wait for the result${action === "stop" ? "; without one, stop a container started by containerctl run" : ""}`)
       .argument("<names...>", "container names")
       .option("--timeout <ms>", "how long to wait for each job, in milliseconds", "120000")
       .action(async (names: string[], opts: { timeout: string }) => {
         const { runJob } = await import("../state/systemd");
         const { runJobUpstart } = await import("../state/upstart");
+        const { NoBusError } = await import("../state/bus");
         await withInit(Number(opts.timeout), async (bus, init) => {
           for (const n of names) {
             const result = init === "systemd" ? await runJob(bus, action, n, Number(opts.timeout)) : await runJobUpstart(bus, action, n);
@@ -122,6 +123,12 @@ export function register(program: Command): void {
             process.exitCode = 1;
             process.stderr.write(`containerctl: ${action} ${n}: ${result}\n${await journalTail(n)}`);
           }
+        }).catch(async (e) => {
+          if (!(e instanceof NoBusError)) throw e;
+          // No init system: containers run in the foreground under `containerctl run`.
+          if (action !== "stop") throw new Error(`${e.message}; without an init system run a container in the foreground with: containerctl run NAME`);
+          const { stopViaHelper } = await import("./runtime");
+          for (const n of names) await stopViaHelper(n, Number(opts.timeout) / 1000);
         });
       });
   }
