@@ -56,17 +56,24 @@ function templates(): NonNullable<typeof compiled> {
 /** `a | b | c`: a case pattern matching exactly these names. */
 const casePattern = (names: readonly string[]): string => names.map(shellQuote).join(" | ");
 
-export function renderInstanceJob(specs: readonly ContainerSpec[], jobDir: string): string {
+/** Where the instance job finds the runtime and keeps state; tests point them elsewhere. */
+export interface HostPaths {
+  runtimeDir: string;
+  stateDir: string;
+}
+export const HOST_PATHS: HostPaths = { runtimeDir: RUNTIME_DIR, stateDir: STATE_DIR };
+
+export function renderInstanceJob(specs: readonly ContainerSpec[], jobDir: string, paths: HostPaths = HOST_PATHS): string {
   const byPolicy = (p: string): string[] => specs.filter((s) => s.values.restart === p).map((s) => s.name);
   const restartCases = ["always", "on-failure"]
     .map((policy) => ({ policy, names: byPolicy(policy) }))
     .filter((c) => c.names.length > 0)
     .map((c) => ({ policy: c.policy, pattern: casePattern(c.names) }));
   return templates().container({
-    stateDir: shellQuote(STATE_DIR),
+    stateDir: shellQuote(paths.stateDir),
     planDir: shellQuote(path.posix.join(jobDir, PLAN_SUBDIR)),
-    runtimeStart: shellQuote(`${RUNTIME_DIR}/start`),
-    runtimeCleanup: shellQuote(`${RUNTIME_DIR}/cleanup`),
+    runtimeStart: shellQuote(`${paths.runtimeDir}/start`),
+    runtimeCleanup: shellQuote(`${paths.runtimeDir}/cleanup`),
     killTimeout: String(KILL_TIMEOUT),
     defaultStopTimeout: String(DEFAULT_STOP_TIMEOUT),
     minUptime: String(MIN_UPTIME),
