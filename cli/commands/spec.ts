@@ -6,7 +6,6 @@ import { generateSystemd, loadAll } from "../../generator/generate";
 import { formatSpecError, type SpecError } from "../../generator/spec/errors";
 import { loadSpec, SPEC_SUFFIX } from "../../generator/spec/load";
 import { printTree, writeTree } from "../../generator/tree";
-import { renderSpecManPage, renderSpecReference } from "../../generator/docs";
 // upstart (issue 6): --upstart on check and generate.
 import * as fs from "node:fs";
 import { checkJob } from "../../generator/upstart-check";
@@ -104,6 +103,10 @@ export function register(program: Command): void {
       if (opts.cliMan) {
         const { renderCliManPage } = await import("../man");
         process.stdout.write(renderCliManPage(program));
-      } else process.stdout.write(opts.man ? renderSpecManPage() : renderSpecReference());
+        return;
+      }
+      // Handlebars is loaded only here, not by every command.
+      const { renderSpecManPage, renderSpecReference } = await import("../../generator/docs");
+      process.stdout.write(opts.man ? renderSpecManPage() : renderSpecReference());
     });
 }

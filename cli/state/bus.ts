@@ -3,7 +3,31 @@
 // burst on one connection), a timeout on every call, and one clear error when
 // there is no bus. Loaded only by the commands that talk to an init system.
 
-import * as dbus from "dbus-next";
+import Module from "node:module";
+
+// dbus-next loads xml2js (~16 ms) at start-up for introspection, which we never
+// use (raw calls only): stand in a stub that loads the real module on first use.
+function deferXml2js(): void {
+  const req = Module.createRequire(require.resolve("dbus-next"));
+  const file = req.resolve("xml2js");
+  if (require.cache[file]) return;
+  let real: Record<string, unknown> | undefined;
+  const load = (): Record<string, unknown> => {
+    if (!real) {
+      delete require.cache[file];
+      real = req("xml2js") as Record<string, unknown>;
+    }
+    return real;
+  };
+  const stub = new Module(file);
+  stub.filename = file;
+  stub.loaded = true;
+  stub.exports = new Proxy({}, { get: (_t, k) => load()[k as string], has: (_t, k) => k in load() });
+  require.cache[file] = stub;
+}
+deferXml2js();
+
+import dbus = require("dbus-next");
 
 export class NoBusError extends Error {}
 
