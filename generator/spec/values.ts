@@ -22,6 +22,12 @@ function printable(raw: string): string {
   }
 }
 
+/** A value as error messages show it: printable (else the control character is the error), at most 64 characters. */
+function shown(raw: string): string {
+  printable(raw);
+  return raw.length > 64 ? `${raw.slice(0, 61)}...` : raw;
+}
+
 export const text: ValueType<string> = {
   syntax: "text",
   parse(raw) {
@@ -38,11 +44,13 @@ export function path(opts: { allowSpaces?: boolean } = {}): ValueType<string> {
     syntax: "absolute path",
     parse(raw) {
       printable(raw);
-      if (!raw.startsWith("/")) throw new ValueError(`path '${raw}' is not absolute`);
-      if (raw.length > 4096) throw new ValueError("path longer than 4096 characters");
-      if (!opts.allowSpaces && /\s/.test(raw)) throw new ValueError(`path '${raw}' contains white space`);
+      if (!raw.startsWith("/")) throw new ValueError(`path '${shown(raw)}' is not absolute`);
+      // The kernel's (and systemd's) limits: PATH_MAX 4096 bytes with the NUL, NAME_MAX 255 a component.
+      if (Buffer.byteLength(raw) > 4095) throw new ValueError("path longer than 4095 bytes");
+      if (!opts.allowSpaces && /\s/.test(raw)) throw new ValueError(`path '${shown(raw)}' contains white space`);
       const parts = raw.split("/").filter((p) => p !== "" && p !== ".");
-      if (parts.includes("..")) throw new ValueError(`path '${raw}' contains '..'`);
+      if (parts.includes("..")) throw new ValueError(`path '${shown(raw)}' contains '..'`);
+      if (parts.some((p) => Buffer.byteLength(p) > 255)) throw new ValueError(`path '${shown(raw)}' has a component longer than 255 bytes`);
       return "/" + parts.join("/");
     },
     format: (v) => v,
@@ -54,7 +62,7 @@ export function enumOf<const T extends string>(...choices: T[]): ValueType<T> {
     syntax: choices.join("|"),
     parse(raw) {
       const v = raw.toLowerCase();
-      if (!(choices as string[]).includes(v)) throw new ValueError(`'${printable(raw)}' is not one of ${choices.join(", ")}`);
+      if (!(choices as string[]).includes(v)) throw new ValueError(`'${shown(raw)}' is not one of ${choices.join(", ")}`);
       return v as T;
     },
     format: (v) => v,
@@ -69,7 +77,7 @@ export const bool: ValueType<boolean> = {
     const v = raw.toLowerCase();
     if (TRUE.includes(v)) return true;
     if (FALSE.includes(v)) return false;
-    throw new ValueError(`'${printable(raw)}' is not a boolean (yes/no, true/false, on/off, 1/0)`);
+    throw new ValueError(`'${shown(raw)}' is not a boolean (yes/no, true/false, on/off, 1/0)`);
   },
   format: (v) => (v ? "yes" : "no"),
 };
@@ -78,7 +86,7 @@ export function integer(min: number, max: number): ValueType<number> {
   return {
     syntax: `integer ${min}..${max}`,
     parse(raw) {
-      if (!/^-?[0-9]{1,15}$/.test(raw)) throw new ValueError(`'${printable(raw)}' is not a whole number`);
+      if (!/^-?[0-9]{1,15}$/.test(raw)) throw new ValueError(`'${shown(raw)}' is not a whole number`);
       const n = Number(raw);
       if (n < min || n > max) throw new ValueError(`${raw} is out of range ${min}..${max}`);
       return n;
@@ -104,9 +112,9 @@ export const size: ValueType<number | "infinity"> = {
   parse(raw) {
     if (raw.toLowerCase() === "infinity") return "infinity";
     const m = /^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(raw);
-    if (!m) throw new ValueError(`'${printable(raw)}' is not a size (e.g. 512M, 2G)`);
+    if (!m) throw new ValueError(`'${shown(raw)}' is not a size (e.g. 512M, 2G)`);
     const bytes = Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()]);
-    if (!Number.isSafeInteger(bytes)) throw new ValueError(`size '${raw}' is too large`);
+    if (!Number.isSafeInteger(bytes)) throw new ValueError(`size '${shown(raw)}' is too large`);
     return bytes;
   },
   format: (v) => (v === "infinity" ? v : formatSize(v)),
@@ -143,13 +151,13 @@ export const duration: ValueType<number | "infinity"> = {
     let pos = 0;
     while ((m = re.exec(s)) !== null) {
       const mult = TIME_UNIT.get(m[2]);
-      if (mult === undefined) throw new ValueError(`'${printable(raw)}': unknown time unit '${m[2]}'`);
+      if (mult === undefined) throw new ValueError(`'${shown(raw)}': unknown time unit '${shown(m[2])}'`);
       total += Number(m[1]) * mult;
       pos = re.lastIndex;
     }
-    if (pos !== s.length || s === "") throw new ValueError(`'${printable(raw)}' is not a time span (e.g. 90, 5s, 1min 30s)`);
+    if (pos !== s.length || s === "") throw new ValueError(`'${shown(raw)}' is not a time span (e.g. 90, 5s, 1min 30s)`);
     total = Math.round(total);
-    if (!Number.isSafeInteger(total)) throw new ValueError(`time span '${raw}' is too large`);
+    if (!Number.isSafeInteger(total)) throw new ValueError(`time span '${shown(raw)}' is too large`);
     return total;
   },
   format: (v) => (v === "infinity" ? v : formatDuration(v)),
@@ -175,7 +183,7 @@ export const percent: ValueType<number> = {
   syntax: "percentage (100% = one CPU)",
   parse(raw) {
     const m = /^([0-9]+)%$/.exec(raw);
-    if (!m) throw new ValueError(`'${printable(raw)}' is not a percentage (e.g. 150%)`);
+    if (!m) throw new ValueError(`'${shown(raw)}' is not a percentage (e.g. 150%)`);
     const n = Number(m[1]);
     if (n < 1 || n > 100000) throw new ValueError(`${raw} is out of range 1%..100000%`);
     return n;
@@ -190,7 +198,7 @@ export const cpuList: ValueType<string> = {
     const cpus = new Set<number>();
     for (const part of raw.split(/[,\s]+/).filter(Boolean)) {
       const m = /^([0-9]{1,4})(?:-([0-9]{1,4}))?$/.exec(part);
-      if (!m) throw new ValueError(`'${printable(raw)}' is not a CPU list (e.g. 0-3,6)`);
+      if (!m) throw new ValueError(`'${shown(raw)}' is not a CPU list (e.g. 0-3,6)`);
       const lo = Number(m[1]);
       const hi = m[2] !== undefined ? Number(m[2]) : lo;
       if (hi < lo) throw new ValueError(`CPU range '${part}' is reversed`);
@@ -217,7 +225,7 @@ export const deviceBandwidth: ValueType<DeviceBandwidth> = {
   syntax: "device-path bytes-per-second",
   parse(raw) {
     const m = /^(\S+)\s+(\S+)$/.exec(raw);
-    if (!m) throw new ValueError(`'${printable(raw)}' is not 'DEVICE RATE' (e.g. /dev/sda 10M)`);
+    if (!m) throw new ValueError(`'${shown(raw)}' is not 'DEVICE RATE' (e.g. /dev/sda 10M)`);
     const device = DEVICE_PATH.parse(m[1]);
     const bytes = size.parse(m[2]);
     if (bytes === "infinity" || bytes === 0) throw new ValueError(`rate '${m[2]}' must be a positive size`);
@@ -232,7 +240,7 @@ export const deviceRule: ValueType<DeviceRule> = {
   syntax: "device-path [r][w][m]",
   parse(raw) {
     const m = /^(\S+)(?:\s+([rwm]{1,3}))?$/.exec(raw);
-    if (!m) throw new ValueError(`'${printable(raw)}' is not 'DEVICE [rwm]' (e.g. /dev/fuse rwm)`);
+    if (!m) throw new ValueError(`'${shown(raw)}' is not 'DEVICE [rwm]' (e.g. /dev/fuse rwm)`);
     const device = DEVICE_PATH.parse(m[1]);
     if (!device.startsWith("/dev/")) throw new ValueError(`'${device}' is not under /dev`);
     const access = m[2] ?? "rwm";
@@ -252,9 +260,9 @@ export const rate: ValueType<number> = {
   parse(raw) {
     const m = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]+)$/i.exec(raw);
     const mult = m ? RATE_UNITS[m[2].toLowerCase()] : undefined;
-    if (!m || mult === undefined) throw new ValueError(`'${printable(raw)}' is not a rate (e.g. 20mbit, 1gbit, 500kbps)`);
+    if (!m || mult === undefined) throw new ValueError(`'${shown(raw)}' is not a rate (e.g. 20mbit, 1gbit, 500kbps)`);
     const bits = Math.round(Number(m[1]) * mult);
-    if (bits < 8000 || !Number.isSafeInteger(bits)) throw new ValueError(`rate '${raw}' is out of range (at least 8kbit)`);
+    if (bits < 8000 || !Number.isSafeInteger(bits)) throw new ValueError(`rate '${shown(raw)}' is out of range (at least 8kbit)`);
     return bits;
   },
   format: (v) => `${v}bit`,
@@ -266,7 +274,7 @@ export const hostname: ValueType<string> = {
   parse(raw) {
     const v = raw.toLowerCase();
     if (v.length > 64 || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(v)) {
-      throw new ValueError(`'${printable(raw)}' is not a valid host name`);
+      throw new ValueError(`'${shown(raw)}' is not a valid host name`);
     }
     return v;
   },
@@ -277,7 +285,7 @@ export const hostname: ValueType<string> = {
 export const ifname: ValueType<string> = {
   syntax: "interface name",
   parse(raw) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(raw)) throw new ValueError(`'${printable(raw)}' is not a valid interface name (at most 15 of A-Z a-z 0-9 _ . -)`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/.test(raw)) throw new ValueError(`'${shown(raw)}' is not a valid interface name (at most 15 of A-Z a-z 0-9 _ . -)`);
     return raw;
   },
   format: (v) => v,
@@ -317,7 +325,7 @@ export const ipAddress: ValueType<IpAddress> = {
     if (v4) return { family: 4, address: v4 };
     const v6 = parseIPv6(raw);
     if (v6) return { family: 6, address: v6 };
-    throw new ValueError(`'${printable(raw)}' is not an IP address`);
+    throw new ValueError(`'${shown(raw)}' is not an IP address`);
   },
   format: (v) => v.address,
 };
@@ -328,7 +336,7 @@ export const ipPrefix: ValueType<IpPrefix> = {
   syntax: "address[/prefix]",
   parse(raw) {
     const [addr, len, extra] = raw.split("/");
-    if (extra !== undefined) throw new ValueError(`'${printable(raw)}' is not ADDRESS/PREFIX`);
+    if (extra !== undefined) throw new ValueError(`'${shown(raw)}' is not ADDRESS/PREFIX`);
     const ip = ipAddress.parse(addr);
     const max = ip.family === 4 ? 32 : 128;
     if (len === undefined) return { ...ip, prefix: max };
@@ -342,8 +350,8 @@ export const macAddress: ValueType<string> = {
   syntax: "MAC address",
   parse(raw) {
     const v = raw.toLowerCase().replace(/-/g, ":");
-    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v)) throw new ValueError(`'${printable(raw)}' is not a MAC address`);
-    if (parseInt(v.slice(0, 2), 16) & 1) throw new ValueError(`'${raw}' is a multicast address`);
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v)) throw new ValueError(`'${shown(raw)}' is not a MAC address`);
+    if (parseInt(v.slice(0, 2), 16) & 1) throw new ValueError(`'${shown(raw)}' is a multicast address`);
     if (v === "00:00:00:00:00:00") throw new ValueError("the all-zero MAC address is not usable");
     return v;
   },
@@ -355,7 +363,7 @@ export const domain: ValueType<string> = {
   parse(raw) {
     const v = raw.toLowerCase().replace(/\.$/, "");
     if (v.length > 253 || !/^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/.test(v)) {
-      throw new ValueError(`'${printable(raw)}' is not a valid domain`);
+      throw new ValueError(`'${shown(raw)}' is not a valid domain`);
     }
     return v;
   },
@@ -369,11 +377,11 @@ export const bindMount: ValueType<BindMount> = {
   syntax: "source[:target[:ro|rw]]",
   parse(raw) {
     const parts = raw.split(":");
-    if (parts.length > 3) throw new ValueError(`'${printable(raw)}' has too many ':' (paths with ':' are not supported)`);
+    if (parts.length > 3) throw new ValueError(`'${shown(raw)}' has too many ':' (paths with ':' are not supported)`);
     const source = HOST_PATH.parse(parts[0]);
     const target = parts[1] !== undefined && parts[1] !== "" ? HOST_PATH.parse(parts[1]) : source;
     const mode = parts[2] ?? "rw";
-    if (mode !== "ro" && mode !== "rw") throw new ValueError(`mount option '${printable(mode)}' is not ro or rw`);
+    if (mode !== "ro" && mode !== "rw") throw new ValueError(`mount option '${shown(mode)}' is not ro or rw`);
     if (target === "/") throw new ValueError("cannot bind over the container's root");
     return { source, target, readOnly: mode === "ro" };
   },
@@ -387,7 +395,7 @@ export const envVar: ValueType<EnvVar> = {
   parse(raw) {
     const eq = raw.indexOf("=");
     const name = eq < 0 ? raw : raw.slice(0, eq);
-    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ValueError(`'${printable(raw)}' is not NAME=value`);
+    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ValueError(`'${shown(raw)}' is not NAME=value`);
     return { name, value: printable(raw.slice(eq + 1)) };
   },
   format: (v) => `${v.name}=${v.value}`,
@@ -420,7 +428,7 @@ export const words: ValueType<string[]> = {
         cur = (cur ?? "") + c;
       }
     }
-    if (quote) throw new ValueError(`unbalanced quote in '${raw}'`);
+    if (quote) throw new ValueError(`unbalanced quote in '${shown(raw)}'`);
     if (cur !== null) out.push(cur);
     return out;
   },
@@ -445,7 +453,7 @@ export const capabilities: ValueType<Capability[]> = {
     const out: Capability[] = [];
     for (const w of raw.split(/[\s,]+/).filter(Boolean)) {
       const name = w.toLowerCase().replace(/^cap_/, "");
-      if (!(CAPABILITIES as readonly string[]).includes(name)) throw new ValueError(`'${printable(w)}' is not a capability`);
+      if (!(CAPABILITIES as readonly string[]).includes(name)) throw new ValueError(`'${shown(w)}' is not a capability`);
       if (!out.includes(name as Capability)) out.push(name as Capability);
     }
     if (out.length === 0) throw new ValueError("no capability named");

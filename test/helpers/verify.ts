@@ -106,7 +106,7 @@ export function parsedProperties(v: VerifyRoot, unit: string): { props: [string,
   if (start < 0) return { props, output: r.output };
   for (const l of lines.slice(start + 1)) {
     if (/^\t-> /.test(l) || !l.startsWith("\t\t")) break;
-    const m = /^\t\t([A-Za-z][A-Za-z0-9 ]*): (.*)$/.exec(l);
+    const m = /^\t\t([A-Za-z][A-Za-z0-9 ]*): ([^\n]*)$/.exec(l); // [^\n]: "." stops at U+2028
     if (m) props.push([m[1], m[2]]);
   }
   return { props, output: r.output };
