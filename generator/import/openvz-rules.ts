@@ -240,7 +240,7 @@ const identity: Rule = {
     const host = cx.get("HOSTNAME");
     if (host) cx.report("HOSTNAME", "mapped", [cx.set("hostname", host.value, host)], "");
     const desc = cx.get("DESCRIPTION");
-    if (desc) cx.report("DESCRIPTION", "mapped", [cx.set("description", desc.value, desc)], "");
+    if (desc) cx.report("DESCRIPTION", "mapped", [cx.set("description", desc.value.trim(), desc)], "");
     const os = cx.get("OSTEMPLATE");
     if (os) {
       const g = guestOf(os.value);
