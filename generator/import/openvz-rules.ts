@@ -6,7 +6,7 @@
 
 import { CAPABILITIES } from "../spec/values";
 import { DEFAULT_DROPPED_CAPABILITIES } from "../render/derive";
-import type { VzParam } from "./openvz-config";
+import { HOST_ONLY, type VzParam } from "./openvz-config";
 import { MapValueError, type Rule, type RuleContext } from "./openvz-map";
 import { parseAmount, parseBarrierLimit, parseOnOffList, parseUint, parseYesNo, showBytes, type Amount } from "./openvz-values";
 import { networkRules } from "./openvz-rules-net";
@@ -416,25 +416,17 @@ export const DROPPED: Readonly<Record<string, { why: string; attention: boolean 
   CONFIG_CUSTOMIZED: { why: "vzctl bookkeeping", attention: false },
   IPTABLES: { why: "legacy netfilter module list: every network namespace has the full netfilter of the host kernel", attention: false },
   NETFILTER: { why: "netfilter mode: every network namespace has the full netfilter of the host kernel", attention: false },
-  IPV6: { why: "OpenVZ IPv6 switch: IPv6 is available in every network namespace", attention: false },
   MEMINFO: { why: "OpenVZ showed a virtual /proc/meminfo; the guest now sees the host's (no spec key; missing key: a meminfo view)", attention: true },
-  SWAP: { why: "no spec key", attention: true },
   UUID: { why: "OpenVZ's identifier of the container", attention: false },
   HA_ENABLE: { why: "OpenVZ high-availability cluster setting", attention: true },
   HA_PRIO: { why: "OpenVZ high-availability cluster setting", attention: false },
-  LOCAL_UID: { why: "second-level quota ID mapping", attention: false },
-  LOCAL_GID: { why: "second-level quota ID mapping", attention: false },
   NOATIME: { why: "mount option of the private area; set it where the root filesystem is mounted", attention: true },
-  BINDMOUNT: { why: "not a vzctl parameter; bind mounts are Bind= (add them by hand)", attention: true },
-  TEMPLATE: { why: "OS template directory used by vzctl create", attention: false },
-  APPLY_IPONLY: { why: "vzctl set option", attention: false },
-  BANDWIDTH: { why: "host traffic shaping devices", attention: false },
-  TOTALRATE: { why: "host traffic shaping total rate", attention: false },
 };
 
 export function dropUnclaimed(cx: RuleContext, p: VzParam): void {
   const known = DROPPED[p.key];
   if (known) return cx.report(p.key, "dropped", [], known.why, known.attention);
+  if (p.key in HOST_ONLY) return cx.report(p.key, "dropped", [], `a host setting (${HOST_ONLY[p.key]}), not a container's`, false);
   const like = [...Object.keys(DROPPED), ...RULES.flatMap((r) => r.params)].find((k) => k.toLowerCase() === p.key.toLowerCase());
   cx.report(p.key, "dropped", [], `unknown parameter; vzctl ignores it too${like ? ` (parameters are case-sensitive: did you mean ${like}?)` : ""}`, true);
 }
