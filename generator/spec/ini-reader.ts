@@ -6,7 +6,7 @@
 //     lines inside a continuation are skipped, as systemd does
 // Quoting is not interpreted here: it belongs to each value type.
 
-import type { SpecError } from "./errors";
+import { quoteValue, type SpecError } from "./errors";
 
 export interface Assignment {
   file: string;
@@ -54,9 +54,10 @@ export function readIni(file: string, text: string): { assignments: Assignment[]
     const line = raw.trim();
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
     if (line.startsWith("[")) {
-      const m = /^\[([A-Za-z][A-Za-z0-9-]*)\]$/.exec(line);
+      // Names are bounded so an error line that repeats one stays readable.
+      const m = /^\[([A-Za-z][A-Za-z0-9-]{0,63})\]$/.exec(line);
       if (!m) {
-        errors.push({ file, line: lineNo, message: `bad section header ${JSON.stringify(line).slice(0, 60)}` });
+        errors.push({ file, line: lineNo, message: `bad section header ${quoteValue(line)}` });
         section = "\u0000invalid";
         continue;
       }
@@ -65,13 +66,13 @@ export function readIni(file: string, text: string): { assignments: Assignment[]
     }
     const eq = line.indexOf("=");
     if (eq < 0) {
-      errors.push({ file, line: lineNo, message: `missing '=' in ${JSON.stringify(line).slice(0, 60)}` });
+      errors.push({ file, line: lineNo, message: `missing '=' in ${quoteValue(line)}` });
       continue;
     }
     const key = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
-    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) {
-      errors.push({ file, line: lineNo, message: `bad key name ${JSON.stringify(key).slice(0, 60)}` });
+    if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(key)) {
+      errors.push({ file, line: lineNo, message: `bad key name ${quoteValue(key)}` });
       continue;
     }
     if (section === "") {

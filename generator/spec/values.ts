@@ -340,7 +340,7 @@ export const ipPrefix: ValueType<IpPrefix> = {
     const ip = ipAddress.parse(addr);
     const max = ip.family === 4 ? 32 : 128;
     if (len === undefined) return { ...ip, prefix: max };
-    if (!/^[0-9]{1,3}$/.test(len) || Number(len) > max || Number(len) < 1) throw new ValueError(`prefix '/${printable(len)}' is out of range 1..${max}`);
+    if (!/^[0-9]{1,3}$/.test(len) || Number(len) > max || Number(len) < 1) throw new ValueError(`prefix '/${shown(len)}' is out of range 1..${max}`);
     return { ...ip, prefix: Number(len) };
   },
   format: (v) => `${v.address}/${v.prefix}`,

@@ -107,6 +107,11 @@ export function treeViolations(specs: readonly ContainerSpec[], tree: Tree, outp
             if (!w || w.length !== 2 || !list.some((d) => d.device === w[0] && String(d.bytes) === w[1])) fail("does not round-trip");
             break;
           }
+          case "After": {
+            const a = /^container(-delay)?@([^/\s]+)\.service$/.exec(x.value);
+            if (!a || !specs.some((s) => s.name === a[2] && s.values.autostart) || !spec.values.autostart) fail("is not an autostarted container");
+            break;
+          }
           default:
             // Values of the other directives come from closed types (numbers, enums, signals).
             if (!/^[A-Za-z0-9+.,%-]+$/.test(x.value)) fail("is not a plain token");
