@@ -4,7 +4,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { goldenCases, readExpected, renderCase, writeExpected } from "./golden";
 import { buildSpec } from "../../generator/spec/load";
-import { renderAutostartJob, renderUpstart } from "../../generator/render/upstart";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { renderAutostartJob, renderUpstart, writeUpstartTree } from "../../generator/render/upstart";
 import { KEYS, KEY_IDS, type KeyId } from "../../generator/spec/keys";
 import { printTree } from "../../generator/tree";
 
@@ -77,6 +80,24 @@ test("Restart= reaches the instance job's post-stop as one case per policy", () 
   assert.match(job, /^ {4}a \| c\) restart=always ;;$/m);
   assert.match(job, /^ {4}b\) restart=on-failure ;;$/m);
   assert.not.match(job, /^ {4}d\)/m);
+});
+
+test("writing replaces the jobs, removes plans of containers gone, leaves other files and no temporaries", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "upstart-write-"));
+  try {
+    fs.writeFileSync(path.join(dir, "other.conf"), "exec /bin/other\n");
+    writeUpstartTree(dir, renderUpstart([spec("a", ""), spec("b", "")], dir).tree);
+    assert.equal(fs.readdirSync(path.join(dir, "containerctl")).sort(), ["a.plan", "b.plan"]);
+    fs.writeFileSync(path.join(dir, "containerctl", "notes.txt"), "kept");
+    const second = renderUpstart([spec("b", "[Boot]\nAutostart=yes\n")], dir).tree;
+    writeUpstartTree(dir, second);
+    assert.equal(fs.readdirSync(path.join(dir, "containerctl")).sort(), ["b.plan", "notes.txt"]);
+    assert.equal(fs.readdirSync(dir).sort(), ["container.conf", "containerctl", "containers.conf", "other.conf"]);
+    assert.is(fs.readFileSync(path.join(dir, "containers.conf"), "utf8"), (second.get("containers.conf") as { content: string }).content);
+    assert.is(fs.statSync(path.join(dir, "container.conf")).mode & 0o777, 0o644);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // Keys whose upstart column says "job": each one, changed, must change what
