@@ -20,6 +20,15 @@ export function assertPrintable(value: string, what = "value"): string {
   return value;
 }
 
+/**
+ * Text for a comment or a log line, where it is information, not data: each
+ * control character is shown as \xNN, so a file name with a newline cannot
+ * start a directive of its own (or a fake log line).
+ */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 /** A plain unit setting value (specifiers are expanded there): `%` → `%%`. */
 export function unitValue(value: string): string {
   return literalValue(value).replace(/%/g, "%%");

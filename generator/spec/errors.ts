@@ -2,6 +2,8 @@
 //   web.container:12: [Resources] Memroy: unknown key (did you mean 'Memory'?)
 // Library code returns these; only entry points print them.
 
+import { visible } from "../escape";
+
 export interface SpecError {
   file: string;
   line: number; // 1-based; 0 when the problem is the file as a whole
@@ -19,7 +21,8 @@ export interface SpecError {
  * what matters of it into the message.
  */
 export function formatSpecError(e: SpecError): string {
-  const where = e.line > 0 ? `${e.file}:${e.line}` : e.file;
+  const file = visible(e.file); // a drop-in's name may hold any byte but '/'
+  const where = e.line > 0 ? `${file}:${e.line}` : file;
   const what = e.line > 0 && e.section !== undefined && e.key !== undefined ? ` [${e.section}] ${e.key}:` : "";
   return `${where}:${what} ${e.message}`;
 }

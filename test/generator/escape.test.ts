@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { EscapeError, envAssignment, execLine, execWord, shellQuote, unitValue } from "../../generator/escape";
+import { EscapeError, envAssignment, execLine, execWord, shellQuote, unitValue, unitWord, visible } from "../../generator/escape";
 
 const isEscapeError = (e: unknown): boolean => e instanceof EscapeError;
 
@@ -30,6 +30,20 @@ test("shell quoting survives every quote", () => {
   assert.is(shellQuote("plain/path"), "plain/path");
   assert.is(shellQuote("it's $(x)"), `'it'\\''s $(x)'`);
   assert.is(shellQuote(""), "''");
+});
+
+test("unit words (RequiresMountsFor=, DeviceAllow=) are quoted when they would split or unquote", () => {
+  assert.is(unitWord("/dev/sda"), "/dev/sda");
+  assert.is(unitWord("/srv/my root"), '"/srv/my root"');
+  assert.is(unitWord(`/a"b'c\\d%n`), `"/a\\"b'c\\\\d%%n"`);
+  assert.is(unitWord("/x%"), "/x%%");
+  assert.is(unitWord(""), '""');
+  assert.throws(() => unitWord("a\nb"), isEscapeError);
+});
+
+test("visible text shows control characters instead of writing them", () => {
+  assert.is(visible("a\nExecStart=x\u001b\u0085"), "a\\x0aExecStart=x\\x1b\\x85");
+  assert.is(visible("plain é"), "plain é");
 });
 
 test.run();

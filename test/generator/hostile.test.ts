@@ -147,6 +147,32 @@ test("10,000 keys in one file", () => {
   assert.ok(t < 10000, `took ${t} ms`);
 });
 
+test("drop-in file names are hostile too: a newline in one adds no directive, and error lines stay one line", () => {
+  const dir = tempDir("containerctl-hostile-names-");
+  try {
+    const cfg = path.join(dir, "config");
+    fs.mkdirSync(path.join(cfg, "web.container.d"), { recursive: true });
+    fs.writeFileSync(path.join(cfg, "web.container"), "[Container]\n");
+    fs.writeFileSync(path.join(cfg, "web.container.d", "a\n[Service]\nExecStartPre=-touch pwned\n#.conf"), "[Container]\nDescription=x\n");
+    fs.mkdirSync(path.join(cfg, "bad.container.d"));
+    fs.writeFileSync(path.join(cfg, "bad.container"), "[Container]\n");
+    fs.writeFileSync(path.join(cfg, "bad.container.d", "\u001b[2J\nfake: log line.conf"), "[Container]\nBogus=1\n");
+    const out = path.join(dir, "out");
+    const g = runGenerator(cfg, out);
+    assert.is(g.status, 1, g.stderr);
+    const lines = g.stderr.split("\n").filter(Boolean);
+    assert.is(lines.length, 1, g.stderr);
+    assert.not.match(lines[0], /[\u0000-\u001f]/);
+    assert.match(lines[0], /bad\.container\.d\/\\x1b\[2J\\x0afake: log line\.conf:2: \[Container\] Bogus: unknown key/);
+    const unit = fs.readFileSync(path.join(out, "container@web.service.d/10-containerctl.conf"), "utf8");
+    const loaded = loadAll(cfg);
+    assert.equal(treeViolations(loaded.specs, readTree(out) as unknown as Tree, out), []);
+    assert.not.ok(parseUnit(unit).entries.some((e) => e.key.startsWith("Exec")), unit);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---- the real entry points, then systemd reading back what they wrote ----
 
 const tmp = tempDir("containerctl-hostile-");
