@@ -6,7 +6,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { specPath } from "../spec/load";
+import { specPath, type SpecFile } from "../spec/load";
 import { CTID_RE, HOST_ONLY, mergeContainer, parseVzConfig, type VzContainerConfig, type VzFile } from "./openvz-config";
 import { formatMapError, importedFrom, mapContainer, renderSpec, validateRendered, type MapContext, type ReportEntry } from "./openvz-map";
 import { preferredName, resolveNames, type NameChoice } from "./openvz-names";
@@ -68,6 +68,11 @@ export function planImport(opts: ImportOptions): ImportPlan {
   const vzRoot = path.resolve(opts.vzRoot);
   const plan: ImportPlan = { vzRoot, configDir: opts.configDir, host: [], containers: [], errors: [] };
   const confDir = path.join(vzRoot, "conf");
+  const configDir = path.resolve(opts.configDir);
+  if (configDir === vzRoot || configDir.startsWith(vzRoot + path.sep)) {
+    plan.errors.push(`the config directory ${configDir} is inside the vz tree ${vzRoot}: the importer never writes there`);
+    return plan;
+  }
 
   // vz.conf: global defaults. Missing is allowed (a copied tree may lack it).
   const vzConfFile = path.join(vzRoot, "vz.conf");
@@ -156,6 +161,10 @@ export function planImport(opts: ImportOptions): ImportPlan {
     return importedFrom(r.text) ?? "other";
   });
 
+  const defaultsFile = path.join(opts.configDir, "defaults.conf");
+  const dr = readText(defaultsFile);
+  const defaults = "text" in dr ? { path: defaultsFile, text: dr.text } : undefined;
+
   const resolvFile = path.join(path.dirname(vzRoot), "resolv.conf");
   const rr = readText(resolvFile);
   const hostResolv = "text" in rr ? { file: resolvFile, text: rr.text } : { file: resolvFile, error: rr.error };
@@ -167,13 +176,15 @@ export function planImport(opts: ImportOptions): ImportPlan {
       continue;
     }
     const cfg = configs.get(ctid)!;
-    plan.containers.push(importOne(cfg, names.get(ctid)!, { global, hostResolv, opts, confNames }));
+    plan.containers.push(importOne(cfg, names.get(ctid)!, { global, defaults, hostResolv, opts, confNames }));
   }
   return plan;
 }
 
 interface Shared {
   global: VzFile | null;
+  /** The config directory's defaults.conf, merged under every spec by the generator. */
+  defaults?: SpecFile;
   hostResolv: MapContext["hostResolv"];
   opts: ImportOptions;
   confNames: string[];
@@ -206,7 +217,7 @@ function importOne(cfg: VzContainerConfig, choice: NameChoice, sh: Shared): Cont
   }
   const specFile = specPath(sh.opts.configDir, choice.name);
   const text = renderSpec(cfg.ctid, cfg.confFile, m.values);
-  const problems = validateRendered(choice.name, specFile, text, m.values);
+  const problems = validateRendered(choice.name, specFile, text, m.values, sh.defaults);
   if (problems.length > 0) {
     base.errors = problems;
     return base;

@@ -10,7 +10,7 @@
 // and the keys it may set, and test/import/openvz-table.test.ts checks them
 // against the key table's `openvz` column in both directions.
 
-import { buildSpec } from "../spec/load";
+import { buildSpec, type SpecFile } from "../spec/load";
 import { formatSpecError } from "../spec/errors";
 import { KEYS, KEY_IDS, SECTIONS, type KeyDef, type KeyId } from "../spec/keys";
 import { ValueError } from "../spec/values";
@@ -223,7 +223,14 @@ function visible(s: string): string {
  * reads back to the values that were meant: a value that smuggled in a line
  * of its own would show up as a key nobody set.
  */
-export function validateRendered(name: string, file: string, text: string, values: ReadonlyMap<KeyId, unknown[]>): string[] {
+export function validateRendered(
+  name: string, file: string, text: string, values: ReadonlyMap<KeyId, unknown[]>, defaults?: SpecFile,
+): string[] {
+  // As the generator will load it: the config directory's defaults.conf first.
+  if (defaults) {
+    const merged = buildSpec(name, file, [defaults, { path: file, text }]);
+    if (!merged.spec) return merged.errors.map(formatSpecError);
+  }
   const r = buildSpec(name, file, [{ path: file, text }]);
   if (!r.spec) return r.errors.map(formatSpecError);
   const problems: string[] = [];

@@ -251,4 +251,23 @@ test("containers are selected by CTID or NAME alias; CTID 0 and unknown names ar
   }
 });
 
+test("specs are validated as the generator loads them (with defaults.conf); the config directory may not be in the vz tree", () => {
+  const tmp = inPlaceHost({
+    "etc/vz/conf/106.conf": "HOSTNAME=nomem\n",
+    "etc/vz/conf/107.conf": "HOSTNAME=mem\nPHYSPAGES=0:1G\n",
+    "cfg/defaults.conf": "[Resources]\nSwap=1G\n",
+  });
+  try {
+    const plan = planImport({ vzRoot: `${tmp}/etc/vz`, configDir: `${tmp}/cfg`, select: ["106", "107"], inPlace: false, force: false });
+    assert.is(plan.containers[0].action, "failed");
+    assert.match(plan.containers[0].errors.join("\n"), /defaults\.conf:2: \[Resources\] Swap: Swap= needs Memory=/);
+    assert.is(plan.containers[1].action, "create", "with Memory=, defaults.conf's Swap= is fine");
+    const inside = planImport({ vzRoot: `${tmp}/etc/vz`, configDir: `${tmp}/etc/vz/specs`, select: "all", inPlace: false, force: false });
+    assert.match(inside.errors[0], /inside the vz tree/);
+    assert.equal(inside.containers, []);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test.run();
