@@ -10,6 +10,7 @@ import { register as registerInstall } from "./commands/install";
 import { register as registerRuntime } from "./commands/runtime";
 import { register as registerImporter } from "./commands/importer";
 import { register as registerState } from "./commands/state";
+import { register as registerCreate } from "./commands/create";
 
 export function buildProgram(): Command {
   const program = new Command("containerctl")
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerRuntime(program);
   registerImporter(program);
   registerState(program);
+  registerCreate(program);
   return program;
 }
 

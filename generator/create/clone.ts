@@ -1,0 +1,183 @@
+// `containerctl clone SRC DST [--snapshot]`: a copy of a stopped container
+// (cp -a: owners, modes, timestamps, hard links, xattrs, device nodes), or a
+// snapshot that shares SRC's rootfs read-only through overlayfs (layers.ts).
+// DST gets SRC's spec (and drop-ins) with its own RootDirectory=, host name
+// and MAC address, and a guest whose /etc/hostname, /etc/hosts and machine-id
+// are its own. Built next to its destination and renamed in; failures and
+// signals leave nothing.
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readIni } from "../spec/ini-reader";
+import { KEYS, type KeyId } from "../spec/keys";
+import { loadSpec, type ContainerSpec } from "../spec/load";
+import { checkName } from "../spec/names";
+import { writeSpecExclusive } from "./create";
+import { applySteps, readGuestFile } from "./guest-fs";
+import type { GuestStep } from "./guest-files";
+import { checkInterrupted, guarded, lstatOrNull, processesRootedIn, removeTree, runStreaming, systemdState, unmountAll } from "./host";
+import { overlayMountArgv, readLayers, renderLayers, type Layers } from "./layers";
+import { containerPaths, DEFAULT_LIB_DIR, type Paths } from "./paths";
+import type { Reporter } from "./progress";
+import { checkSpecText, renderSpecText, type SpecSettings } from "./spec-text";
+
+export class CloneError extends Error {}
+
+export interface CloneRequest { src: string; dst: string; snapshot: boolean; hostname?: string }
+
+/** States of container@NAME.service in which its rootfs is in use. */
+export const BUSY_STATES = ["active", "activating", "deactivating", "reloading", "refreshing"];
+
+export function loadExisting(paths: Paths, name: string): ContainerSpec {
+  const bad = checkName(name);
+  if (bad) throw new CloneError(bad);
+  const r = loadSpec(paths.configDir, name);
+  if (!r.spec) throw new CloneError(`container '${name}': ${r.errors.map((e) => `${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}`).join("; ")}`);
+  return r.spec;
+}
+
+/** Why `name` counts as running, or null. */
+export function runningReason(paths: Paths, name: string, root: string): string | null {
+  const pids = processesRootedIn(root);
+  if (pids.length) return `processes run inside its rootfs (pid ${pids.slice(0, 5).join(", ")})`;
+  const st = systemdState(name);
+  if (st && BUSY_STATES.includes(st)) return `container@${name}.service is ${st}`;
+  const run = containerPaths(paths, name).run;
+  if (lstatOrNull(run)) {
+    for (const f of fs.readdirSync(run)) {
+      if (!/pid$/.test(f)) continue;
+      const pid = Number(fs.readFileSync(path.join(run, f), "utf8").trim());
+      if (Number.isInteger(pid) && pid > 0 && fs.existsSync(`/proc/${pid}`)) return `${path.join(run, f)} names running pid ${pid}`;
+    }
+  }
+  return null;
+}
+
+/** Spec text without the given keys' assignments (continuation lines included). */
+export function withoutKeys(file: string, text: string, ids: readonly KeyId[]): string {
+  const drop = new Set<number>();
+  const names = new Set(ids.map((id) => `${KEYS[id].section}\0${KEYS[id].name}`));
+  const lines = text.split("\n");
+  for (const a of readIni(file, text).assignments) {
+    if (!names.has(`${a.section}\0${a.key}`)) continue;
+    let i = a.line - 1;
+    drop.add(i);
+    while (lines[i]?.replace(/\r$/, "").endsWith("\\") && i + 1 < lines.length) drop.add(++i);
+  }
+  return lines.filter((_, i) => !drop.has(i)).join("\n");
+}
+
+function hostnameFor(dst: string, given?: string): string {
+  return (given ?? dst).toLowerCase().replace(/[_.]+/g, "-");
+}
+
+export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Reporter): Promise<{ spec: string; rootfs: string }> {
+  const badDst = checkName(req.dst);
+  if (badDst) throw new CloneError(badDst);
+  const src = loadExisting(paths, req.src);
+  const srcRoot = src.values.root!;
+  if (!lstatOrNull(srcRoot)?.isDirectory()) throw new CloneError(`${req.src}'s rootfs ${srcRoot} is not a directory`);
+  const running = runningReason(paths, req.src, srcRoot);
+  if (running) throw new CloneError(`${req.src} is running (${running}); stop it first: a copy of a running guest is inconsistent`);
+  const sp = containerPaths(paths, req.src);
+  if (req.snapshot && lstatOrNull(sp.layers)) throw new CloneError(`${req.src} is itself a snapshot; snapshot a full clone of it instead (containerctl clone ${req.src} NEW)`);
+  const dp = containerPaths(paths, req.dst);
+  for (const p of [dp.spec, dp.entry]) if (lstatOrNull(p)) throw new CloneError(`name taken: ${p} exists`);
+
+  // The spec: SRC's files minus what must differ, plus DST's own values.
+  const own: KeyId[] = ["root", "hostname", "mac"];
+  const srcTexts = src.sources.filter((f) => f === src.file || f.startsWith(src.file + ".d/")).map((f) => ({ path: f, text: fs.readFileSync(f, "utf8") }));
+  const settings: SpecSettings = {};
+  if (paths.libDir !== DEFAULT_LIB_DIR || src.origins.root) settings.root = dp.rootfs;
+  const oldHostname = src.values.hostname ?? req.src;
+  const hostname = hostnameFor(req.dst, req.hostname);
+  settings.hostname = hostname;
+  const mainText =
+    withoutKeys(src.file, srcTexts[0].text, own).replace(/\n*$/, "\n") +
+    renderSpecText(settings, [`Set by containerctl clone ${req.src} ${req.dst}${req.snapshot ? " --snapshot" : ""}:`]).replace(/^/, "\n");
+  const dropIns = srcTexts.slice(1).map((d) => ({ path: path.join(dp.dropIns, path.basename(d.path)), text: withoutKeys(d.path, d.text, own) }));
+  checkSpecText(req.dst, dp.spec, mainText, dropIns);
+  if (src.values.addresses.length) {
+    rep.step(`warning: ${req.dst} has ${req.src}'s static Address= (${src.values.addresses.map((a) => a.address).join(", ")}); change it before running both`);
+  }
+
+  fs.mkdirSync(paths.libDir, { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(dp.entry, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CloneError(`name taken: ${dp.entry} exists`);
+    throw e;
+  }
+  let done = false;
+  try {
+    await guarded(async () => {
+      const steps = (root: string): GuestStep[] => guestIdentitySteps(root, oldHostname, hostname);
+      if (req.snapshot) {
+        rep.step(`snapshot of ${srcRoot} (overlayfs)`);
+        const st = fs.statSync(srcRoot);
+        for (const d of [dp.upper, dp.work, dp.rootfs]) fs.mkdirSync(d, { mode: 0o755 });
+        // The merged root takes its owner and mode from the upper directory.
+        fs.chownSync(dp.upper, st.uid, st.gid);
+        fs.chmodSync(dp.upper, st.mode & 0o7777);
+        const layers: Layers = { lower: fs.realpathSync(srcRoot), upper: dp.upper, work: dp.work };
+        fs.writeFileSync(dp.layers, renderLayers(req.dst, layers, dp.rootfs));
+        await mountSnapshot(layers, dp.rootfs);
+        try {
+          applySteps(dp.rootfs, steps(dp.rootfs));
+        } finally {
+          unmountAll(dp.rootfs);
+        }
+      } else {
+        rep.step(`copying ${srcRoot}`);
+        const r = await runStreaming(["cp", "-a", "-T", "--", srcRoot, dp.staging]);
+        checkInterrupted();
+        if (r.code !== 0) throw new CloneError(`copy failed: ${r.tail.slice(-3).join(" / ")}`);
+        applySteps(dp.staging, steps(dp.staging));
+        fs.renameSync(dp.staging, dp.rootfs);
+      }
+      checkInterrupted();
+      if (dropIns.length) {
+        fs.mkdirSync(dp.dropIns);
+        for (const d of dropIns) fs.writeFileSync(d.path, d.text, { flag: "wx" });
+      }
+      try {
+        writeSpecExclusive(dp.spec, mainText);
+      } catch (e) {
+        if (dropIns.length) removeTree(dp.dropIns);
+        throw e;
+      }
+      done = true;
+    });
+  } finally {
+    if (!done) removeTree(dp.entry);
+  }
+  return { spec: dp.spec, rootfs: dp.rootfs };
+}
+
+/** Mount a snapshot's overlay on target (the runtime's job at start; clone and tests use it too). */
+export async function mountSnapshot(l: Layers, target: string): Promise<void> {
+  const r = spawnSync(overlayMountArgv(l, target)[0], overlayMountArgv(l, target).slice(1), { encoding: "utf8" });
+  if (r.status !== 0) throw new CloneError(`cannot mount the overlay on ${target}: ${(r.stderr || "").trim()}`);
+}
+
+export function snapshotLayers(paths: Paths, name: string): Layers | null {
+  return readLayers(containerPaths(paths, name).layers);
+}
+
+/** The clone's own identity inside the guest: host name, hosts entries, a new machine-id at first boot. */
+function guestIdentitySteps(root: string, oldName: string, newName: string): GuestStep[] {
+  const steps: GuestStep[] = [];
+  if (readGuestFile(root, "/etc/hostname") !== null) steps.push({ op: "file", path: "/etc/hostname", content: `${newName}\n`, mode: 0o644 });
+  const hosts = readGuestFile(root, "/etc/hosts");
+  if (hosts !== null) {
+    const esc = oldName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const re = new RegExp(`(?<=\\s)${esc}(?=\\s|$|\\.)`, "g");
+    const oldShort = oldName.split(".")[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const reShort = new RegExp(`(?<=\\s)${oldShort}(?=\\s|$)`, "g");
+    const next = hosts.split("\n").map((l) => (l.trimStart().startsWith("#") ? l : l.replace(re, newName).replace(reShort, newName.split(".")[0]))).join("\n");
+    if (next !== hosts) steps.push({ op: "file", path: "/etc/hosts", content: next, mode: 0o644 });
+  }
+  steps.push({ op: "empty", path: "/etc/machine-id" });
+  return steps;
+}

@@ -1,0 +1,278 @@
+// `containerctl create`, the thin executor of a CreatePlan (plan.ts): gather
+// the host's facts, claim the name, build the rootfs in a staging directory
+// next to its destination, apply the guest steps, rename it into place and
+// write the spec last (linked into place, so an existing spec is never
+// replaced). Any failure or signal removes everything this run made; the
+// download cache is only ever replaced whole (a .partial file renamed in).
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { applySteps } from "./guest-fs";
+import { checkInterrupted, freeBytes, guarded, haveCommand, HostError, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
+import { hostMirrors } from "./mirror";
+import { planCreate, type CreatePlan, type CreateRequest, type DebootstrapPlan, type HostFacts } from "./plan";
+import { makeReporter, tracker, type Reporter } from "./progress";
+import type { Paths } from "./paths";
+import { DISTROS } from "./releases";
+
+export class CreateError extends Error {}
+
+export interface CreateOptions {
+  reporter?: Reporter;
+  /** Install debootstrap with apt-get when it is missing (the CLI's behaviour). */
+  installDebootstrap?: boolean;
+}
+
+/** Space a new rootfs needs before we start (rough: minbase ~250 MB, default variant ~450 MB, busybox ~2 MB). */
+function spaceNeeded(plan: CreatePlan): number {
+  if (plan.bootstrap.kind === "busybox") return 8 << 20;
+  return (plan.bootstrap.release.variant === "minbase" ? 400 : 800) << 20;
+}
+
+export async function createContainer(req: CreateRequest, paths: Paths, opts: CreateOptions = {}): Promise<CreatePlan> {
+  const rep = opts.reporter ?? makeReporter(req.name);
+  const plan = planCreate(req, hostFactsFor(req), paths);
+  const cp = plan.paths;
+  takenCheck(plan);
+  if (plan.bootstrap.kind === "debootstrap") prepareDebootstrap(plan.bootstrap, req, opts, rep);
+  const need = spaceNeeded(plan);
+  const free = freeBytes(paths.libDir);
+  if (free < need) throw new CreateError(`no space: ${mb(free)} free under ${paths.libDir}, a ${plan.bootstrap.kind} guest needs about ${mb(need)}`);
+
+  fs.mkdirSync(paths.libDir, { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(cp.entry, { mode: 0o700 }); // the claim: only one create gets it
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CreateError(`name taken: ${cp.entry} exists`);
+    throw e;
+  }
+  let done = false;
+  const t0 = Date.now();
+  try {
+    await guarded(async () => {
+      if (plan.bootstrap.kind === "debootstrap") {
+        await ensureCached(plan.bootstrap, rep);
+        rep.step(`installing ${plan.bootstrap.release.distro} ${plan.bootstrap.release.codename} from the cache`);
+        const r = await runStreaming(plan.bootstrap.install, tracker(rep, packageCount(plan.bootstrap.cacheFile)));
+        rep.end();
+        checkInterrupted();
+        if (r.code !== 0) throw new CreateError(`debootstrap failed: ${why(r, plan.paths.staging)}`);
+      } else {
+        rep.step("building a busybox guest");
+        fs.mkdirSync(cp.staging, { mode: 0o755 });
+        fs.chmodSync(cp.staging, 0o755);
+      }
+      checkInterrupted();
+      rep.step("configuring the guest (host name, network, console, root password)");
+      applySteps(cp.staging, plan.steps);
+      checkInterrupted();
+      fs.renameSync(cp.staging, cp.rootfs);
+      writeSpecExclusive(cp.spec, plan.specText);
+      done = true;
+    });
+  } catch (e) {
+    rep.end();
+    throw explain(e, paths);
+  } finally {
+    if (!done) removeTree(cp.entry);
+  }
+  rep.step(`created in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${cp.spec}, ${cp.rootfs}`);
+  return plan;
+}
+
+function mb(n: number): string {
+  return `${Math.round(n / (1 << 20))} MiB`;
+}
+
+function takenCheck(plan: CreatePlan): void {
+  for (const p of [plan.paths.spec, plan.paths.entry]) {
+    if (lstatOrNull(p) !== null) throw new CreateError(`name taken: ${p} exists`);
+  }
+}
+
+/** Turn low-level failures into what happened, in words. */
+function explain(e: unknown, paths: Paths): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "ENOSPC" || /No space left on device/.test(err.message ?? "")) {
+    return new CreateError(`no space left on the filesystem of ${paths.libDir} (or ${paths.cacheDir}); nothing was kept`);
+  }
+  if (e instanceof Error && !(e instanceof CreateError) && err.name !== "Interrupted" && err.code) {
+    return new CreateError(`${err.message}; nothing was kept`);
+  }
+  return e as Error;
+}
+
+/** debootstrap's own last words, classified. */
+function why(r: RunResult, target: string): string {
+  const text = r.tail.join("\n");
+  if (/No space left on device/.test(text) || freeBytes(target) < 16 << 20) return "no space left on device";
+  const e = r.tail.filter((l) => /^E: /.test(l)).pop() ?? r.tail.slice(-3).join(" / ");
+  if (/Failed getting release file|Couldn't download|Connection refused|unable to resolve|Failure trying to run: wget|Invalid Release/.test(text)) {
+    return `the mirror is unreachable or does not have this release (${e})`;
+  }
+  return `${e} (exit ${r.code ?? r.signal})`;
+}
+
+/** What the host offers a create: architecture, mirrors (only when needed), name servers, busybox. */
+export function hostFactsFor(req: CreateRequest): HostFacts {
+  const facts: HostFacts = { arch: "", mirrors: { debian: null, ubuntu: null }, nameservers: hostNameservers(), busybox: null };
+  if (req.source.kind === "busybox") {
+    facts.busybox = hostBusybox();
+    return facts;
+  }
+  const arch = spawnSync("dpkg", ["--print-architecture"], { encoding: "utf8" });
+  facts.arch = arch.status === 0 ? arch.stdout.trim() : process.arch === "x64" ? "amd64" : process.arch;
+  if (!req.source.mirror && (DISTROS as readonly string[]).includes(req.source.distro)) facts.mirrors = hostMirrors();
+  return facts;
+}
+
+/** The host's name servers that a guest can use: loopback ones (a local stub resolver) are the host's own. */
+export function nameserversOf(resolvConf: string): string[] {
+  return [...resolvConf.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]).filter((a) => !/^127\.|^::1$/.test(a));
+}
+
+function hostNameservers(): string[] {
+  try {
+    return nameserversOf(fs.readFileSync("/etc/resolv.conf", "utf8"));
+  } catch {
+    return [];
+  }
+}
+
+/** A statically linked busybox: an ELF file without a PT_INTERP program header. */
+export function isStaticElf(file: string): boolean {
+  const b = fs.readFileSync(file);
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return false; // 64-bit little-endian only
+  const phoff = Number(b.readBigUInt64LE(32));
+  const phentsize = b.readUInt16LE(54);
+  const phnum = b.readUInt16LE(56);
+  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return false; // PT_INTERP
+  return true;
+}
+
+function hostBusybox(): HostFacts["busybox"] {
+  for (const p of ["/bin/busybox", "/usr/bin/busybox", "/usr/sbin/busybox"]) {
+    try {
+      if (!isStaticElf(p)) continue;
+    } catch {
+      continue;
+    }
+    const r = spawnSync(p, ["--list-full"], { encoding: "utf8" });
+    if (r.status === 0) return { path: p, applets: r.stdout.split("\n").filter(Boolean) };
+  }
+  return null;
+}
+
+function prepareDebootstrap(b: DebootstrapPlan, req: CreateRequest, opts: CreateOptions, rep: Reporter): void {
+  if (!haveCommand("debootstrap")) {
+    if (!opts.installDebootstrap || !haveCommand("apt-get")) throw new CreateError("debootstrap is not installed: install the debootstrap package");
+    rep.step("debootstrap is not installed; installing it now with: apt-get install -y debootstrap");
+    const r = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "debootstrap"], { stdio: ["ignore", "inherit", "inherit"] });
+    if (r.status !== 0 || !haveCommand("debootstrap")) throw new CreateError("could not install debootstrap (apt-get install debootstrap failed)");
+  }
+  const keyring = b.install.find((a) => a.startsWith("--keyring="))?.slice("--keyring=".length);
+  if (keyring && !fs.existsSync(keyring)) {
+    const pkg = b.release.distro === "ubuntu" ? "ubuntu-keyring" : "debian-archive-keyring";
+    throw new CreateError(`keyring ${keyring} is missing: install ${pkg}, or give --keyring FILE (docs/create.md)`);
+  }
+  void req;
+}
+
+function packageCount(cacheFile: string): number | null {
+  try {
+    return JSON.parse(fs.readFileSync(`${cacheFile}.info`, "utf8")).packages ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Download the release into the cache unless it is there; one downloader at a time per cache file. */
+async function ensureCached(b: DebootstrapPlan, rep: Reporter): Promise<void> {
+  if (fs.existsSync(b.cacheFile)) return;
+  fs.mkdirSync(path.dirname(b.cacheFile), { recursive: true });
+  const lock = `${b.cacheFile}.lock`;
+  await takeLock(lock);
+  try {
+    if (fs.existsSync(b.cacheFile)) return;
+    removeTree(b.downloadDir);
+    fs.rmSync(`${b.cacheFile}.partial`, { force: true });
+    fs.mkdirSync(b.downloadDir);
+    rep.step(`downloading ${b.release.distro} ${b.release.codename} from ${b.mirror} into the cache ${b.cacheFile}`);
+    let packages = 0;
+    const track = tracker(rep, null);
+    let r: RunResult;
+    try {
+      r = await runStreaming(b.download, (line) => {
+        if (/^I: Retrieving \S+ \S+$/.test(line)) packages++;
+        track(line);
+      });
+      rep.end();
+      checkInterrupted();
+      if (r.code !== 0) throw new CreateError(`download failed: ${why(r, b.downloadDir)}`);
+      fs.writeFileSync(`${b.cacheFile}.info`, JSON.stringify({ packages, mirror: b.mirror, argv: b.download }, null, 2) + "\n");
+      fs.renameSync(`${b.cacheFile}.partial`, b.cacheFile);
+    } finally {
+      fs.rmSync(`${b.cacheFile}.partial`, { force: true });
+      removeTree(b.downloadDir);
+    }
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function takeLock(lock: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
+    } catch {
+      /* being written */
+    }
+    if (Number.isInteger(owner) && !alive(owner)) {
+      fs.rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (i === 0) process.stderr.write(`containerctl: waiting for pid ${owner}, which is filling the same cache (${lock})\n`);
+    checkInterrupted();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Write a spec without ever replacing one: a temporary file, then link(2), which fails when the name exists. */
+export function writeSpecExclusive(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+  const fd = fs.openSync(tmp, "wx", 0o644);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    try {
+      fs.linkSync(tmp, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CreateError(`name taken: ${file} exists`);
+      throw e;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+export { HostError };

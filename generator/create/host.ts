@@ -1,0 +1,199 @@
+// The host side of create, clone and destroy: running programs (argv, never a
+// shell), cleaning up after them (mounts first, then one filesystem only),
+// and noticing whether a container runs. Thin edges; no planning here.
+
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export class HostError extends Error {}
+
+/** Thrown when SIGINT/SIGTERM/SIGHUP arrives during an operation (see guarded()). */
+export class Interrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+/** Mount points at or under `dir`, deepest first (/proc/self/mountinfo, field 5, octal escapes). */
+export function mountsUnder(dir: string): string[] {
+  const base = path.resolve(dir);
+  let text = "";
+  try {
+    text = fs.readFileSync("/proc/self/mountinfo", "utf8");
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    const mp = line.split(" ")[4];
+    if (!mp) continue;
+    const p = mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (p === base || p.startsWith(base + "/")) out.push(p);
+  }
+  return out.sort((a, b) => b.split("/").length - a.split("/").length || b.localeCompare(a));
+}
+
+export function unmountAll(dir: string): void {
+  for (const mp of mountsUnder(dir)) {
+    // Lazy: whatever still holds it (a killed debootstrap's chroot) no longer keeps it in our tree.
+    const r = spawnSync("umount", ["-l", mp], { encoding: "utf8" });
+    if (r.status !== 0 && mountsUnder(mp).includes(mp)) throw new HostError(`cannot unmount ${mp}: ${r.stderr.trim()}`);
+  }
+}
+
+/** Remove a tree: unmount anything under it, then `rm -rf --one-file-system` so no mount is ever crossed. */
+export function removeTree(dir: string): void {
+  if (!fs.existsSync(dir) && lstatOrNull(dir) === null) return;
+  unmountAll(dir);
+  const r = spawnSync("rm", ["-rf", "--one-file-system", "--", dir], { encoding: "utf8" });
+  if (r.status !== 0 || lstatOrNull(dir) !== null) throw new HostError(`cannot remove ${dir}: ${(r.stderr || "").trim()}`);
+}
+
+export function lstatOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR") return null;
+    throw e;
+  }
+}
+
+/** Bytes available to root-less writers on the filesystem holding `dir` (or its nearest existing parent). */
+export function freeBytes(dir: string): number {
+  let d = path.resolve(dir);
+  while (lstatOrNull(d) === null && d !== "/") d = path.dirname(d);
+  const s = fs.statfsSync(d);
+  return s.bavail * s.bsize;
+}
+
+export function haveCommand(cmd: string): boolean {
+  return (process.env.PATH || "/usr/sbin:/usr/bin:/sbin:/bin").split(":").some((d) => {
+    try {
+      fs.accessSync(path.join(d, cmd), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** PIDs whose root directory is `dir` or inside it: the container's processes, whatever started them. */
+export function processesRootedIn(dir: string): number[] {
+  let real: string;
+  try {
+    real = fs.realpathSync(dir);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(e)) continue;
+    let root: string;
+    try {
+      root = fs.readlinkSync(`/proc/${e}/root`);
+    } catch {
+      continue; // gone, or a kernel thread
+    }
+    if (root === real || root.startsWith(real + "/")) out.push(Number(e));
+  }
+  return out;
+}
+
+/** container@NAME.service's ActiveState when systemd runs this host, else null. */
+export function systemdState(name: string): string | null {
+  if (!fs.existsSync("/run/systemd/system") || !haveCommand("systemctl")) return null;
+  const r = spawnSync("systemctl", ["is-active", `container@${name}.service`], { encoding: "utf8", timeout: 10_000 });
+  return (r.stdout || "").trim() || null;
+}
+
+// ------------------------------------------------------------ interruption
+
+let current: { signal: NodeJS.Signals | null; children: Set<number> } | null = null;
+
+/**
+ * Run `fn` with SIGINT, SIGTERM and SIGHUP turned into an Interrupted error:
+ * running children (their whole process groups) are ended, `fn`'s own
+ * try/finally cleans up, and the caller learns which signal came.
+ */
+export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  const state = { signal: null as NodeJS.Signals | null, children: new Set<number>() };
+  current = state;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (state.signal === null) state.signal = sig;
+    for (const pid of state.children) killGroup(pid);
+  };
+  const sigs: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of sigs) process.on(s, onSignal);
+  try {
+    const r = await fn();
+    checkInterrupted();
+    return r;
+  } finally {
+    for (const s of sigs) process.removeListener(s, onSignal);
+    current = null;
+  }
+}
+
+/** Throws Interrupted when a signal has arrived; call between steps. */
+export function checkInterrupted(): void {
+  if (current?.signal) throw new Interrupted(current.signal);
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  // debootstrap's chroot'ed dpkg may ignore SIGTERM for a while.
+  setTimeout(() => {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }, 5000).unref();
+}
+
+export interface RunResult { code: number | null; signal: NodeJS.Signals | null; tail: string[] }
+
+/**
+ * Run argv in its own process group (so a terminal's ^C reaches only us and we
+ * end the whole group), feeding each output line (stdout and stderr) to onLine.
+ * Keeps the last lines for error messages.
+ */
+export function runStreaming(argv: readonly string[], onLine: (line: string) => void = () => {}, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  checkInterrupted();
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], detached: true, env: env ?? process.env });
+    const tail: string[] = [];
+    const feed = (stream: NodeJS.ReadableStream): void => {
+      let buf = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        buf += chunk;
+        let i: number;
+        while ((i = buf.search(/[\r\n]/)) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          if (!line.trim()) continue;
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
+          onLine(line);
+        }
+      });
+    };
+    feed(child.stdout!);
+    feed(child.stderr!);
+    if (child.pid !== undefined) current?.children.add(child.pid);
+    child.on("error", (e) => {
+      if (child.pid !== undefined) current?.children.delete(child.pid);
+      reject(new HostError(`cannot run ${argv[0]}: ${e.message}`));
+    });
+    child.on("close", (code, signal) => {
+      if (child.pid !== undefined) current?.children.delete(child.pid);
+      resolve({ code, signal, tail });
+    });
+  });
+}

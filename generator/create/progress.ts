@@ -1,0 +1,75 @@
+// Progress of a create: debootstrap's "I:" lines turned into phases (download,
+// unpack, configure) with a count, shown as a bar on a terminal and as plain
+// lines otherwise (one per phase and per quarter of it, for logs and CI).
+
+export type Phase = "download" | "unpack" | "configure";
+
+export interface ProgressEvent { phase: Phase; item: string }
+
+/** One debootstrap output line → the package event it reports, or null. */
+export function debootstrapEvent(line: string): ProgressEvent | null {
+  let m = /^I: Retrieving (\S+) (\S+)$/.exec(line); // "I: Retrieving Release" has no version: not a package
+  if (m) return { phase: "download", item: m[1] };
+  m = /^I: (Extracting|Unpacking) ([^ .][^ ]*?)(:[a-z0-9]+)?\.\.\.$/.exec(line);
+  if (m) return { phase: "unpack", item: m[2] };
+  m = /^I: Configuring ([^ .][^ ]*?)(:[a-z0-9]+)?\.\.\.$/.exec(line);
+  if (m) return { phase: "configure", item: m[1] };
+  return null;
+}
+
+export interface Reporter {
+  /** A step with no count ("claiming web", "writing the spec"). */
+  step(message: string): void;
+  /** A package event; total is the expected number of events in that phase, when known. */
+  event(e: ProgressEvent, done: number, total: number | null): void;
+  /** Ends a bar line, if one is drawn. */
+  end(): void;
+}
+
+export function makeReporter(name: string, out: NodeJS.WriteStream = process.stderr, tty = !!out.isTTY): Reporter {
+  let drawn = false;
+  let lastPhase: Phase | null = null;
+  let lastQuarter = -1;
+  const clear = (): void => {
+    if (drawn) out.write("\r\x1b[K");
+    drawn = false;
+  };
+  return {
+    step(message) {
+      clear();
+      out.write(`containerctl: ${name}: ${message}\n`);
+    },
+    event(e, done, total) {
+      if (tty) {
+        const width = 30;
+        const frac = total ? Math.min(1, done / total) : 0;
+        const bar = total ? "#".repeat(Math.round(frac * width)).padEnd(width, ".") : "";
+        const count = total ? `${done}/${total}` : `${done}`;
+        const text = `${e.phase.padEnd(9)} ${bar ? `[${bar}] ` : ""}${count} ${e.item}`;
+        out.write(`\r\x1b[K${text.slice(0, (out.columns || 80) - 1)}`);
+        drawn = true;
+        return;
+      }
+      const quarter = total ? Math.floor((4 * done) / total) : 0;
+      if (e.phase !== lastPhase || (total && quarter !== lastQuarter && quarter > 0)) {
+        out.write(`containerctl: ${name}: ${e.phase} ${total ? `${done}/${total}` : `${done}`} (${e.item})\n`);
+      }
+      lastPhase = e.phase;
+      lastQuarter = quarter;
+    },
+    end: clear,
+  };
+}
+
+/** Counts events per phase for a reporter; totals come from the package count when known. */
+export function tracker(r: Reporter, packages: number | null): (line: string) => void {
+  const counts: Record<Phase, number> = { download: 0, unpack: 0, configure: 0 };
+  return (line) => {
+    const e = debootstrapEvent(line);
+    if (!e) return;
+    counts[e.phase]++;
+    // Unpack sees each package twice (extract, then dpkg --unpack).
+    const total = packages === null ? null : e.phase === "unpack" ? 2 * packages : packages;
+    r.event(e, counts[e.phase], total === null ? null : Math.max(total, counts[e.phase]));
+  };
+}
