@@ -31,6 +31,8 @@ export interface VzParam {
   raw: string;
   file: string;
   line: number;
+  /** Earlier assignments this one replaces (same file, or vz.conf's default): `name.conf:line`. */
+  replaces?: string[];
 }
 
 export interface VzProblem {
@@ -49,6 +51,8 @@ export interface VzFile {
 }
 
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const basename = (f: string): string => f.slice(f.lastIndexOf("/") + 1);
 
 export function parseVzConfig(file: string, text: string): VzFile {
   const params = new Map<string, VzParam>();
@@ -72,13 +76,14 @@ export function parseVzConfig(file: string, text: string): VzFile {
     const raw = line.slice(eq + 1);
     const prev = params.get(key);
     if (prev) params.delete(key); // keep order of the effective (last) assignment
+    const replaces = prev ? [...(prev.replaces ?? []), `${basename(file)}:${prev.line}`] : undefined;
     const value = unquote(raw);
     if (typeof value !== "string") {
       problems.push({ file, line: lineNo, key, message: value.error });
-      params.set(key, { key, value: "", raw, file, line: lineNo });
+      params.set(key, { key, value: "", raw, file, line: lineNo, replaces });
       continue;
     }
-    params.set(key, { key, value, raw, file, line: lineNo });
+    params.set(key, { key, value, raw, file, line: lineNo, replaces });
   }
   return { file, params, problems };
 }
@@ -178,8 +183,9 @@ export function mergeContainer(ctid: string, global: VzFile | null, own: VzFile)
     for (const pr of global.problems) if (pr.key !== undefined && !(pr.key in HOST_ONLY) && !own.params.has(pr.key)) problems.push(pr);
   }
   for (const p of own.params.values()) {
+    const def = params.get(p.key);
     params.delete(p.key);
-    params.set(p.key, p);
+    params.set(p.key, def ? { ...p, replaces: [...(def.replaces ?? []), `${basename(def.file)}:${def.line}`, ...(p.replaces ?? [])] } : p);
   }
   problems.push(...own.problems);
   for (const [k, p] of params) params.set(k, { ...p, value: substituteVeid(k, p.value, ctid) });

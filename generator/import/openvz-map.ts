@@ -120,9 +120,11 @@ export class RuleContext {
   report(param: string, status: Status, result: string[], note: string, attention = status !== "mapped"): void {
     this.claimed.add(param);
     const p = this.get(param);
+    // Earlier assignments are accounted for here: the last one wins, as in vzctl.
+    const replaced = p?.replaces?.length ? `replaces ${p.replaces.join(", ")}` : "";
     this.entries.push({
       param, value: p ? p.value : null, origin: p ? { file: p.file, line: p.line } : null,
-      status, result, note, attention,
+      status, result, note: [note, replaced].filter(Boolean).join("; "), attention,
     });
   }
 

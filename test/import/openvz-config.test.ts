@@ -23,6 +23,7 @@ test("quoted and unquoted values, comments and blank lines, as vzctl reads them"
 
 test("the last assignment wins and keys are case-sensitive", () => {
   assert.equal(values("ONBOOT=no\nonboot=yes\nONBOOT=yes\n"), { onboot: "yes", ONBOOT: "yes" });
+  assert.equal(parseVzConfig("/c/1.conf", "A=1\nA=2\nA=3\n").params.get("A")!.replaces, ["1.conf:1", "1.conf:2"]);
 });
 
 test("line numbers are kept for every value", () => {
@@ -52,6 +53,7 @@ test("vz.conf gives defaults, CTID.conf overrides them; host-only settings are n
   const m = mergeContainer("101", g, own);
   assert.is(m.params.get("VE_PRIVATE")!.value, "/srv/ct/101");
   assert.is(m.params.get("VE_PRIVATE")!.file, "101.conf");
+  assert.equal(m.params.get("VE_PRIVATE")!.replaces, ["vz.conf:1"], "the report can say which default it replaces");
   assert.is(m.params.get("VE_ROOT")!.value, "/vz/root/101");
   assert.is(m.params.get("VE_ROOT")!.file, "vz.conf");
   assert.is(m.params.get("NAMESERVER")!.value, "inherit");
