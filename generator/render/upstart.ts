@@ -29,10 +29,12 @@ export const INSTANCE_JOB = "container.conf";
 export const AUTOSTART_JOB = "containers.conf";
 export const PLAN_SUBDIR = "containerctl";
 export const RUNTIME_DIR = "/usr/lib/containerctl/runtime";
-/** Runtime state of running containers; the runtime records the guest init's host PID in NAME/pid. */
+/** Runtime state of running containers (runtime/cleanup removes NAME/plan and NAME/ there). */
 export const STATE_DIR = "/run/containerctl";
 /** Upstart's SIGTERM → SIGKILL wait, after pre-stop's own StopTimeout wait. */
 export const KILL_TIMEOUT = 10;
+/** pre-stop waits StopTimeout plus this for the runtime's own kill and exit. */
+export const STOP_GRACE = 5;
 /** Restart= does not restart a container that ended sooner than this after its start. */
 export const MIN_UPTIME = 10;
 const DEFAULT_STOP_TIMEOUT = 60;
@@ -77,6 +79,7 @@ export function renderInstanceJob(specs: readonly ContainerSpec[], jobDir: strin
     killTimeout: String(KILL_TIMEOUT),
     defaultStopTimeout: String(DEFAULT_STOP_TIMEOUT),
     minUptime: String(MIN_UPTIME),
+    stopGrace: String(STOP_GRACE),
     restartCases,
   });
 }

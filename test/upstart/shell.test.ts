@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseJob } from "../../generator/upstart-check";
 import { buildSpec } from "../../generator/spec/load";
-import { renderAutostartJob, renderInstanceJob, renderUpstart, writeUpstartTree } from "../../generator/render/upstart";
+import { renderAutostartJob, renderInstanceJob, renderUpstart, STOP_GRACE, writeUpstartTree } from "../../generator/render/upstart";
 import { allGeneratedJobs } from "./golden";
 
 const have = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -107,16 +107,16 @@ function instanceJob(h: Host, specs: ReturnType<typeof spec>[]): Map<string, str
   return blocks(renderInstanceJob(specs, h.init, { runtimeDir: h.runtime, stateDir: h.state }));
 }
 
-/** A fake guest init: records the signal it gets in $dir/got, exits on it unless told to ignore it. */
+/**
+ * A fake runtime helper (the job's main process): appends each signal it gets
+ * to $dir/got, exits on the first unless told to ignore them.
+ */
 function guest(h: Host, signal: string, ignore = false): ChildProcess {
-  const onSig = ignore ? "''" : `'echo ${signal} >"${h.dir}/got"; exit 0'`;
+  const onSig = `'echo ${signal} >>"${h.dir}/got"${ignore ? "" : "; exit 0"}'`;
   const p = spawn("dash", ["-c", `trap ${onSig} ${signal}; echo ready; while :; do sleep 0.05; done`], { stdio: ["ignore", "pipe", "ignore"] });
   return p;
 }
 const ready = (p: ChildProcess): Promise<void> => new Promise((res) => p.stdout!.once("data", () => res()));
-const exited = (p: ChildProcess): Promise<number | null> =>
-  new Promise((res) => (p.exitCode !== null || p.signalCode !== null ? res(p.exitCode) : p.once("exit", (c) => res(c))));
-
 function runAsync(h: Host, text: string, name: string): Promise<{ status: number | null; ms: number }> {
   const t0 = Date.now();
   const p = spawn("dash", ["-e", "-c", text], { env: { PATH: `${h.bin}:${process.env.PATH}`, NAME: name }, stdio: "ignore" });
@@ -161,88 +161,92 @@ test("pre-start fails without a plan, and every script refuses a hostile NAME be
   }
 });
 
-for (const [guestKind, signal] of [["lucid", "PWR"], ["sysvinit", "PWR"], ["upstart", "PWR"], ["systemd", "37"]] as const) {
-  test(`pre-stop sends a Guest=${guestKind} guest SIG${signal === "37" ? "RTMIN+3" : signal} and returns once it has stopped`, async () => {
+for (const [guestKind, signal] of [["lucid", "PWR"], ["sysvinit", "PWR"], ["upstart", "PWR"], ["systemd", "37"], ["auto", "TERM"]] as const) {
+  test(`pre-stop sends the runtime one SIG${signal === "37" ? "RTMIN+3" : signal} for Guest=${guestKind} and returns once it has stopped`, async () => {
     const h = host();
-    const g = guest(h, signal);
+    const main = guest(h, signal);
     try {
-      await ready(g);
+      await ready(main);
+      fs.writeFileSync(`${h.dir}/running`, `web ${main.pid}\n`);
       const b = instanceJob(h, [spec("web", `[Container]\nGuest=${guestKind}\nStopTimeout=10s\n`)]);
       assert.is(run(h, b.get("pre-start")!, "web").status, 0);
-      fs.writeFileSync(`${h.state}/web/pid`, `${g.pid}\n`);
       const r = await runAsync(h, b.get("pre-stop")!, "web");
       assert.is(r.status, 0);
-      assert.is(fs.readFileSync(`${h.dir}/got`, "utf8").trim(), signal);
+      assert.is(fs.readFileSync(`${h.dir}/got`, "utf8"), `${signal}\n`);
       assert.ok(r.ms < 5000, `returned after ${r.ms} ms, well before StopTimeout`);
       assert.ok(fs.existsSync(`${h.state}/web/stop-requested`));
     } finally {
-      g.kill("SIGKILL");
+      main.kill("SIGKILL");
       fs.rmSync(h.dir, { recursive: true, force: true });
     }
   });
 }
 
-test("pre-stop sends Guest=auto's runtime (the job's main process) SIGTERM", async () => {
+test("pre-stop sends one signal only and waits StopTimeout plus the grace, then leaves it to upstart", async () => {
   const h = host();
-  const main = guest(h, "TERM");
+  const main = guest(h, "PWR", true);
   try {
     await ready(main);
     fs.writeFileSync(`${h.dir}/running`, `web ${main.pid}\n`);
-    const b = instanceJob(h, [spec("web", "")]);
+    const b = instanceJob(h, [spec("web", "[Container]\nGuest=lucid\nStopTimeout=500ms\n")]);
     assert.is(run(h, b.get("pre-start")!, "web").status, 0);
     const r = await runAsync(h, b.get("pre-stop")!, "web");
     assert.is(r.status, 0);
-    assert.is(fs.readFileSync(`${h.dir}/got`, "utf8").trim(), "TERM");
+    const limit = (1 + STOP_GRACE) * 1000; // 0.5s rounds up to 1s
+    assert.ok(r.ms >= limit && r.ms < limit + 4000, `returned after ${r.ms} ms (limit ${limit} ms)`);
+    assert.is(fs.readFileSync(`${h.dir}/got`, "utf8"), "PWR\n", "exactly one signal: a second one makes the helper SIGKILL at once");
+    assert.is(main.exitCode, null, "not killed by pre-stop");
+    assert.match(calls(h).join("\n"), /still running \d+s after its stop signal: leaving it to upstart's SIGTERM and SIGKILL/);
   } finally {
     main.kill("SIGKILL");
     fs.rmSync(h.dir, { recursive: true, force: true });
   }
 });
 
-test("pre-stop kills a guest that ignores its stop signal after StopTimeout, not before", async () => {
+test("pre-stop with no running main process sends nothing", () => {
   const h = host();
-  const g = guest(h, "PWR", true);
   try {
-    await ready(g);
-    const b = instanceJob(h, [spec("web", "[Container]\nGuest=lucid\nStopTimeout=1500ms\n")]);
+    const b = instanceJob(h, [spec("web", "")]);
     assert.is(run(h, b.get("pre-start")!, "web").status, 0);
-    fs.writeFileSync(`${h.state}/web/pid`, `${g.pid}\n`);
-    const r = await runAsync(h, b.get("pre-stop")!, "web");
+    const r = run(h, b.get("pre-stop")!, "web");
     assert.is(r.status, 0);
-    await exited(g);
-    assert.is(g.signalCode, "SIGKILL");
-    assert.ok(r.ms >= 1500 && r.ms < 6000, `killed after ${r.ms} ms (StopTimeout 1.5s, rounded up to 2s)`);
-    assert.match(calls(h).join("\n"), /still running 2s after SIGPWR: killing it/);
+    assert.not.ok(fs.existsSync(`${h.dir}/got`));
   } finally {
-    g.kill("SIGKILL");
     fs.rmSync(h.dir, { recursive: true, force: true });
   }
 });
 
-test("post-stop restarts Restart=always only when it ended on its own after running a while", () => {
+test("post-stop restarts per Restart= and after a guest reboot, only when it ended on its own after running a while", () => {
   const h = host();
   try {
-    const b = instanceJob(h, [spec("web", "[Container]\nRestart=always\n"), spec("db", "")]);
+    const b = instanceJob(h, [spec("web", "[Container]\nRestart=always\n"), spec("db", ""), spec("app", "[Container]\nRestart=on-failure\n")]);
     const post = b.get("post-stop")!;
-    const started = (name: string, ago: number): void => {
-      fs.mkdirSync(`${h.state}/${name}`, { recursive: true });
-      fs.writeFileSync(`${h.state}/${name}/started`, `${Math.floor(Date.now() / 1000) - ago}\n`);
-    };
-    const restarts = (): string[] => calls(h).filter((c) => c.startsWith("start "));
-    started("web", 60);
-    assert.is(run(h, post, "web").status, 0);
-    assert.equal(restarts(), ["start --no-wait container NAME=web"]);
-    fs.rmSync(h.calls);
-    started("web", 60);
-    fs.writeFileSync(`${h.state}/web/stop-requested`, "");
-    assert.is(run(h, post, "web").status, 0);
-    assert.equal(restarts(), [], "stopped on request");
-    started("web", 2);
-    assert.is(run(h, post, "web").status, 0);
-    assert.equal(restarts(), [], "ended within MIN_UPTIME");
-    started("db", 60);
-    assert.is(run(h, post, "db").status, 0);
-    assert.equal(restarts(), [], "Restart=no");
+    // name, seconds since start, stop requested, exit status recorded by the runtime → restarted?
+    const cases: [string, number, boolean, string | null, boolean][] = [
+      ["web", 60, false, null, true],
+      ["web", 60, false, "0", true],
+      ["web", 60, true, "1", false], // stopped on request
+      ["web", 2, false, "1", false], // ended within MIN_UPTIME
+      ["db", 60, false, "1", false], // Restart=no
+      ["db", 60, false, "133", true], // the guest rebooted
+      ["db", 60, true, "133", false],
+      ["app", 60, false, "1", true],
+      ["app", 60, false, "0", false], // the guest halted
+      ["app", 60, false, null, false], // no status recorded: not a known failure
+      ["app", 60, false, "x1", false],
+    ];
+    for (const [name, ago, requested, code, want] of cases) {
+      fs.rmSync(h.calls, { force: true });
+      const st = `${h.state}/${name}`;
+      fs.mkdirSync(st, { recursive: true });
+      fs.writeFileSync(`${st}/started`, `${Math.floor(Date.now() / 1000) - ago}\n`);
+      if (requested) fs.writeFileSync(`${st}/stop-requested`, "");
+      if (code !== null) fs.writeFileSync(`${st}/exit-status`, `${code}\n`);
+      assert.is(run(h, post, name).status, 0);
+      const restarts = calls(h).filter((c) => c.startsWith("start "));
+      assert.equal(restarts, want ? [`start --no-wait container NAME=${name}`] : [], JSON.stringify([name, ago, requested, code]));
+      for (const f of ["started", "stop-requested", "exit-status"]) assert.not.ok(fs.existsSync(`${st}/${f}`), `${f} removed`);
+    }
   } finally {
     fs.rmSync(h.dir, { recursive: true, force: true });
   }
