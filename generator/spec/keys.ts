@@ -96,7 +96,7 @@ export const KEYS = {
     systemd: "plan", upstart: "runtime", openvz: [], lxc: ["lxc.tty.max"],
   }),
   stopTimeout: key({
-    section: "Container", name: "StopTimeout", type: t.duration, list: false, default: "60s",
+    section: "Container", name: "StopTimeout", type: t.nonZeroDuration, list: false, default: "60s",
     doc: "How long the guest may take to shut down after its stop signal before it is killed.",
     systemd: service("TimeoutStopSec", (v) => t.duration.format(v)),
     upstart: "job", openvz: ["STOP_TIMEOUT"], lxc: [],

@@ -163,6 +163,17 @@ export const duration: ValueType<number | "infinity"> = {
   format: (v) => (v === "infinity" ? v : formatDuration(v)),
 };
 
+/** A time span that is not 0: systemd reads TimeoutStopSec=0 as "no timeout", the runtime as "kill at once". */
+export const nonZeroDuration: ValueType<number | "infinity"> = {
+  syntax: "time span (e.g. 90, 5s, 1min 30s), not 0, or infinity",
+  parse(raw) {
+    const v = duration.parse(raw);
+    if (v === 0) throw new ValueError("0 is ambiguous here (systemd reads it as infinity); give a time span or infinity");
+    return v;
+  },
+  format: duration.format,
+};
+
 export const finiteDuration: ValueType<number> = {
   syntax: "time span (e.g. 5s, 1min 30s)",
   parse(raw) {
