@@ -165,9 +165,7 @@ export function planImport(opts: ImportOptions): ImportPlan {
   const dr = readText(defaultsFile);
   const defaults = "text" in dr ? { path: defaultsFile, text: dr.text } : undefined;
 
-  const resolvFile = path.join(path.dirname(vzRoot), "resolv.conf");
-  const rr = readText(resolvFile);
-  const hostResolv = "text" in rr ? { file: resolvFile, text: rr.text } : { file: resolvFile, error: rr.error };
+  const hostResolv = readHostResolv(vzRoot);
 
   for (const ctid of wanted) {
     const f = failed.get(ctid);
@@ -179,6 +177,22 @@ export function planImport(opts: ImportOptions): ImportPlan {
     plan.containers.push(importOne(cfg, names.get(ctid)!, { global, defaults, hostResolv, opts, confNames }));
   }
   return plan;
+}
+
+/**
+ * The resolv.conf NAMESERVER/SEARCHDOMAIN=inherit copy: the one beside the vz
+ * directory (/etc/resolv.conf for /etc/vz; the copied tree's own for a copy),
+ * else, for a copied tree without one, this host's /etc/resolv.conf.
+ */
+function readHostResolv(vzRoot: string): MapContext["hostResolv"] {
+  const beside = path.join(path.dirname(vzRoot), "resolv.conf");
+  const r = readText(beside);
+  if ("text" in r) return { file: beside, text: r.text };
+  if (r.error === "ENOENT" && beside !== "/etc/resolv.conf") {
+    const own = readText("/etc/resolv.conf");
+    if ("text" in own) return { file: `/etc/resolv.conf (this host's; ${beside} does not exist)`, text: own.text };
+  }
+  return { file: beside, error: r.error };
 }
 
 interface Shared {

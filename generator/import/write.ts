@@ -17,8 +17,20 @@ export function writeFileAtomic(file: string, text: string, opts: { overwrite: b
       fs.closeSync(fd);
     }
     if (opts.overwrite) fs.renameSync(tmp, file);
-    else fs.linkSync(tmp, file);
+    else linkOrRename(tmp, file);
   } finally {
     fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** link() refuses to replace; where the filesystem has no hard links, check then rename. */
+function linkOrRename(tmp: string, file: string): void {
+  try {
+    fs.linkSync(tmp, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
+    if (fs.existsSync(file)) throw Object.assign(new Error(`${file} exists`), { code: "EEXIST" });
+    fs.renameSync(tmp, file);
   }
 }
