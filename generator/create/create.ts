@@ -107,7 +107,14 @@ function explain(e: unknown, paths: Paths): Error {
 function why(r: RunResult, target: string): string {
   const text = r.tail.join("\n");
   if (/No space left on device/.test(text) || freeBytes(target) < 16 << 20) return "no space left on device";
-  const e = r.tail.filter((l) => /^E: /.test(l)).pop() ?? r.tail.slice(-3).join(" / ");
+  let log: string[] = [];
+  try {
+    // debootstrap's own log holds the failing dpkg or wget's words.
+    log = fs.readFileSync(path.join(target, "debootstrap", "debootstrap.log"), "utf8").trimEnd().split("\n").slice(-3);
+  } catch {
+    /* none yet */
+  }
+  const e = r.tail.filter((l) => /^E: /.test(l)).pop() ?? [...r.tail.slice(-2), ...log].join(" / ");
   if (/Failed getting release file|Couldn't download|Connection refused|unable to resolve|Failure trying to run: wget|Invalid Release/.test(text)) {
     return `the mirror is unreachable or does not have this release (${e})`;
   }

@@ -141,7 +141,9 @@ export function planCreate(req: CreateRequest, host: HostFacts, paths: Paths): C
     r.mergedUsr ? "--merged-usr" : "--no-merged-usr",
     ...(src.checkGpg ? [`--keyring=${src.keyring ?? r.keyring}`] : ["--no-check-gpg"]),
   ];
-  const key = createHash("sha256").update(JSON.stringify({ include, components, mergedUsr: r.mergedUsr })).digest("hex").slice(0, 12);
+  // The mirror is part of the key: debootstrap --unpack-tarball finds the
+  // tarball's package indices under names made from the mirror URL.
+  const key = createHash("sha256").update(JSON.stringify({ include, components, mergedUsr: r.mergedUsr, mirror })).digest("hex").slice(0, 12);
   const cacheFile = path.join(paths.cacheDir, "debootstrap", `${r.distro}-${r.codename}-${host.arch}-${r.variant === "-" ? "default" : r.variant}-${key}.tgz`);
   const downloadDir = `${cacheFile}.download`;
   const script = path.join(DEBOOTSTRAP_SCRIPTS, r.script);
