@@ -143,6 +143,12 @@ export interface Rule {
   map(cx: RuleContext): void;
 }
 
+/** RootDirectory= when the spec does not set it: the key table's default. */
+export function defaultRoot(name: string): string {
+  const d: KeyDef<any>["default"] = KEYS.root.default;
+  return typeof d === "function" ? d(name) : d ?? "";
+}
+
 /** Run the rules, then account for every parameter no rule claimed. */
 export function mapContainer(
   config: VzContainerConfig, ctx: MapContext, rules: readonly Rule[],

@@ -3,7 +3,7 @@
 // PRIVVMPAGES/VMGUARPAGES), tasks (NUMPROC), disk (DISKSPACE and its quota
 // companions) and I/O (IOPRIO, IOLIMIT, IOPSLIMIT). Units per ctid.conf(5).
 
-import { MapValueError, type Rule, type RuleContext } from "./openvz-map";
+import { defaultRoot, MapValueError, type Rule, type RuleContext } from "./openvz-map";
 import { parseAmount, parseBarrierLimit, parseUint, parseYesNo, showBytes } from "./openvz-values";
 
 const bytes = (a: number): string => showBytes(a);
@@ -153,7 +153,7 @@ export const disk: Rule = {
 
 function rootDir(cx: RuleContext): string {
   const p = cx.get("VE_PRIVATE");
-  return cx.ctx.inPlace && p ? p.value : `/var/lib/containerctl/${cx.ctx.name}/rootfs`;
+  return cx.ctx.inPlace && p ? p.value : defaultRoot(cx.ctx.name);
 }
 
 export const io: Rule = {

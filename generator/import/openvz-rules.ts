@@ -7,7 +7,7 @@
 import { CAPABILITIES } from "../spec/values";
 import { DEFAULT_DROPPED_CAPABILITIES } from "../render/derive";
 import { HOST_ONLY, type VzParam } from "./openvz-config";
-import { MapValueError, type Rule, type RuleContext } from "./openvz-map";
+import { defaultRoot, MapValueError, type Rule, type RuleContext } from "./openvz-map";
 import { parseOnOffList, parseUint, parseYesNo } from "./openvz-values";
 import { networkRules } from "./openvz-rules-net";
 import { cpu, disk, io, memory, tasks } from "./openvz-rules-resources";
@@ -115,7 +115,7 @@ const root: Rule = {
     if (!cx.ctx.inPlace) {
       cx.values.delete("root");
       cx.report("VE_PRIVATE", "dropped", [],
-        `root filesystem not imported: the spec uses the default RootDirectory=/var/lib/containerctl/${cx.ctx.name}/rootfs; copy ${priv.value} there preserving owners, modes and device nodes, or re-run with --in-place`);
+        `root filesystem not imported: the spec uses the default RootDirectory=${defaultRoot(cx.ctx.name)}; copy ${priv.value} there preserving owners, modes and device nodes, or re-run with --in-place`);
       return;
     }
     const pa = cx.ctx.privateArea;
