@@ -53,13 +53,14 @@ export function makeBusyboxGuest(h: SystemdHarness, name: string, tag: string, b
     const cond = b.after.once ? `[ "$boot" = 1 ]` : "true";
     later = `if ${cond}; then sleep ${b.after.seconds}; ${act}; fi\n`;
   }
+  // busybox ash knows no RTMIN+n names: 37 is SIGRTMIN+3 (glibc's SIGRTMIN is 34 on Linux).
   fs.writeFileSync(
     path.join(root, "sbin/init"),
     `#!/bin/sh
 on_signal() { ${onStop}; }
 trap 'on_signal PWR' PWR
 trap 'on_signal TERM' TERM
-trap 'on_signal RTMIN+3' RTMIN+3
+trap 'on_signal RTMIN+3' 37
 echo "$$ $(hostname) $container $container_name" >> /boots
 boot=$(wc -l < /boots)
 echo "bb-guest-started ${tag} boot=$boot pid=$$"
