@@ -95,7 +95,10 @@ export function planImport(opts: ImportOptions): ImportPlan {
   try {
     confNames = fs.readdirSync(confDir).sort();
   } catch (e) {
-    plan.errors.push(`${confDir}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    plan.errors.push(code === "ENOENT"
+      ? `${confDir} does not exist: no OpenVZ containers here (--vz-root DIR names a copied /etc/vz)`
+      : `${confDir}: cannot read: ${code ?? (e as Error).message}`);
     return plan;
   }
   for (const s of ["mount", "umount"]) {
