@@ -133,15 +133,15 @@ class Cursor {
       if (quote === null && parens && (c === "(" || c === ")")) break;
       if (c === "\\") {
         const n = t[this.pos + 1];
+        if (n === undefined) throw new Problem(this.line, "trailing backslash at the end of the file");
+        this.pos += 2;
         if (n === "\n") {
-          this.pos += 2;
+          // An escaped newline does not end the token: it reads as one space.
           this.line++;
-          if (quote === null) break; // a continuation ends an unquoted token
+          out += " ";
           continue;
         }
-        if (n === undefined) throw new Problem(this.line, "trailing backslash at the end of the file");
-        out += dequote && (n === "\\" || n === '"' || n === "'" || quote === null) ? n : c + n;
-        this.pos += 2;
+        out += dequote ? n : c + n;
         continue;
       }
       if (c === '"' || c === "'") {
@@ -177,10 +177,19 @@ class Cursor {
     throw new Problem(line, `'${stanza}': unexpected argument '${extra}'`);
   }
 
-  /** Exactly one more argument on this line. */
+  /** Exactly one more argument on this line (nih_config_next_arg: dequoted, never empty). */
   arg(stanza: string, what: string): string {
+    const line = this.line;
+    if (!this.hasToken()) throw new Problem(line, `'${stanza}': expected ${what}`);
+    const v = this.token(true);
+    if (v === "") throw new Problem(line, `'${stanza}': expected ${what}, got an empty string`);
+    return v;
+  }
+
+  /** A keyword argument, matched as written (nih_config_next_token without dequoting). */
+  keyword(stanza: string, what: string): string {
     if (!this.hasToken()) throw new Problem(this.line, `'${stanza}': expected ${what}`);
-    return this.token(true);
+    return this.token(false);
   }
 
   /** All remaining arguments on this line (at least one). */
@@ -248,8 +257,14 @@ function eventExpression(cur: Cursor, stanza: string): string[] {
       inEvent = false;
       continue;
     }
-    const raw = cur.token(false, true);
-    if (raw === "and" || raw === "or") {
+    const at = { pos: cur.pos, line: cur.line };
+    let raw = cur.token(false, true);
+    const operator = raw === "and" || raw === "or"; // as written: a quoted "and" is an operand
+    if (!operator) {
+      [cur.pos, cur.line] = [at.pos, at.line];
+      raw = cur.token(true, true); // operands are dequoted
+    }
+    if (operator) {
       if (expectOperand) throw new Problem(cur.line, `'${stanza}': expected an event before '${raw}'`);
       expectOperand = true;
       inEvent = false;
@@ -286,7 +301,7 @@ const many = (what: string): Handler => (cur, s) => {
   s.args.push(...cur.args(s.name, what));
 };
 const process: Handler = (cur, s) => {
-  const kind = cur.arg(s.name, "'exec' or 'script'");
+  const kind = cur.keyword(s.name, "'exec' or 'script'");
   s.args.push(kind);
   if (kind === "exec") s.args.push(...cur.args(`${s.name} exec`, "a command"));
   else if (kind === "script") s.block = block(cur, `${s.name} script`, s.line);
@@ -294,7 +309,7 @@ const process: Handler = (cur, s) => {
 };
 /** A keyword argument (kill timeout, respawn limit, ...): later forms get their own message. */
 const sub = (forms: Readonly<Record<string, Handler>>): Handler => (cur, s) => {
-  const word = cur.arg(s.name, Object.keys(forms).map((f) => `'${f}'`).join(" or "));
+  const word = cur.keyword(s.name, Object.keys(forms).map((f) => `'${f}'`).join(" or "));
   if (LATER_FORMS[s.name]?.has(word)) throw new Problem(s.line, later(`${s.name} ${word}`));
   const h = forms[word];
   if (!h) throw new Problem(s.line, `'${s.name}': unknown argument '${word}'`);
@@ -401,7 +416,7 @@ export function parseJob(text: string): ParsedJob {
     const line = cur.line;
     let name: string;
     try {
-      name = cur.token(false);
+      name = cur.token(true); // nih_config_parse_stanza reads it with nih_config_next_arg
     } catch (e) {
       if (!(e instanceof Problem)) throw e;
       problems.push({ line: e.line, message: e.message });

@@ -88,6 +88,9 @@ const BAD: [string, string[]][] = [
   ["exec /bin/x\npre-stop script\necho\nendscript\n", ["job.conf:2: 'pre-stop script' block is not ended by 'end script'"]],
   ["script now\nend script", ["job.conf:1: 'script': unexpected argument 'now'", "job.conf:2: unknown stanza 'end'"]],
   ['description "open', ["job.conf:1: unterminated quoted string"]],
+  ['description ""', ["job.conf:1: 'description': expected a description, got an empty string"]],
+  ['kill "timeout" 5', ["job.conf:1: 'kill': unknown argument '\"timeout\"'"]],
+  ["env A=1\\\n B=2", ["job.conf:2: 'env': unexpected argument 'B=2'"]],
   // several problems: each reported, on its own line
   ["task\nsetuid x\n\n# fine\nnice 99\nexec /bin/x", [
     "job.conf:2: 'setuid' is a later upstart's stanza: upstart 0.6.5 rejects it",
@@ -105,6 +108,17 @@ test("a script block ends only at a line that is `end script`", () => {
   assert.equal(p.problems, [{ line: 5, message: "unterminated quoted string" }]);
   const s = p.stanzas[0];
   assert.equal([s.name, s.block!.firstLine, s.block!.endLine], ["script", 2, 4]);
+});
+
+test("libnih's token rules: dequoted stanza names, escaped newlines inside a token, quoted operators", () => {
+  const p = parseJob('"task"\nenv A=x\\\nB\nstart on "and" or b\ndescription "a\\"b"\n');
+  assert.equal(p.problems, []);
+  assert.equal(p.stanzas.map((s) => [s.line, s.name, s.args]), [
+    [1, "task", []],
+    [2, "env", ["A=x B"]],
+    [4, "start", ["on", "and", "or", "b"]],
+    [5, "description", ['a"b']],
+  ]);
 });
 
 test("the parser returns stanzas with their lines and arguments", () => {
