@@ -286,6 +286,13 @@ export interface HarnessOptions {
   install?: boolean;
   /** Extra lines for the LXC config. */
   lxcConfig?: string[];
+  /**
+   * Container names whose /var/lib/containerctl/NAME/rootfs inside the harness
+   * is a copy-on-write overlay of the cached Debian image (a Debian guest with
+   * systemd, for nested tests). Mounted by LXC at every boot; writes go to the
+   * instance's directory.
+   */
+  debianGuests?: string[];
 }
 
 export interface BootResult {
@@ -335,6 +342,7 @@ export class SystemdHarness {
         extra.push(...h.provideNode());
         h.installContainerctl();
       }
+      for (const g of opts.debianGuests ?? []) extra.push(h.debianGuestMount(image, g));
       h.writeLxcConfig([...extra, ...(opts.lxcConfig ?? [])]);
     } catch (e) {
       h.destroy();
@@ -410,6 +418,15 @@ export class SystemdHarness {
     if (r.code !== 0 || r.stdout !== "ok") throw new Error(`systemd-harness: Node does not run in the guest even bundled: ${describe(r)}`);
     this.nodeMode = "bundle";
     return [];
+  }
+
+  private debianGuestMount(image: string, name: string): string {
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`systemd-harness: bad guest name '${name}'`);
+    const upper = path.join(this.dir, "guests", name, "upper");
+    const work = path.join(this.dir, "guests", name, "work");
+    fs.mkdirSync(upper, { recursive: true });
+    fs.mkdirSync(work, { recursive: true });
+    return `lxc.mount.entry = overlay var/lib/containerctl/${name}/rootfs overlay lowerdir=${image},upperdir=${upper},workdir=${work},create=dir 0 0`;
   }
 
   private installContainerctl(): void {
