@@ -433,6 +433,27 @@ export class SystemdHarness {
     const cli = path.join(PROJECT_DIR, "dist/cli/containerctl.js");
     if (!fs.existsSync(cli)) throw new Error(`systemd-harness: ${cli} missing; build first (npx tsc -p .)`);
     host(process.execPath, [cli, "install-system", "--root", this.rootfs, "--node", fs.realpathSync(process.execPath)], { check: true, timeoutMs: 120_000 });
+    this.fitRuntimeHelper();
+  }
+
+  /**
+   * The runtime's C helper is built on the host; on a host with a newer glibc
+   * than Debian 12's it may not load in the guest. Then this instance gets a
+   * static build of it (CONTAINERCTL_TEST_STATIC_HELPER=1 forces that).
+   */
+  private fitRuntimeHelper(): void {
+    const rel = "/usr/lib/containerctl/runtime/helper";
+    const helper = path.join(this.rootfs, rel);
+    if (!fs.existsSync(helper)) return;
+    if (process.env.CONTAINERCTL_TEST_STATIC_HELPER !== "1") {
+      const r = host("chroot", [this.rootfs, rel]);
+      if (r.code !== 127 && !/error while loading shared libraries|version `GLIBC_/.test(r.stderr)) return;
+      log(`runtime helper does not load in the guest: ${r.stderr.trim()}`);
+    }
+    const src = path.join(PROJECT_DIR, "runtime/helper.c");
+    host(process.env.CC || "cc", ["-static", "-Os", "-o", helper, src, "-lm"], { check: true, timeoutMs: 120_000 });
+    const r = host("chroot", [this.rootfs, rel]);
+    if (r.code === 127 || /error while loading/.test(r.stderr)) throw new Error(`systemd-harness: the runtime helper does not run in the guest even static: ${describe(r)}`);
   }
 
   private writeLxcConfig(extra: string[]): void {
