@@ -70,7 +70,10 @@ function install(root: string, nodePath: string): void {
     if (fs.existsSync(d)) copyTree(d, path.join(staging, "dist", part));
   }
   copyTree(path.join(PROJECT, "package.json"), path.join(staging, "package.json"));
-  if (fs.existsSync(path.join(PROJECT, "runtime"))) copyTree(path.join(PROJECT, "runtime"), path.join(staging, "runtime"));
+  // runtime/: the start path; upstart/: job templates read by `generate --upstart`.
+  for (const part of ["runtime", "upstart"]) {
+    if (fs.existsSync(path.join(PROJECT, part))) copyTree(path.join(PROJECT, part), path.join(staging, part));
+  }
   for (const m of prodModules()) copyTree(m, path.join(staging, "node_modules", path.relative(path.join(PROJECT, "node_modules"), m)));
   const { files, dirs } = layout(nodePath);
   fs.writeFileSync(path.join(staging, "MANIFEST"), [...files.keys()].join("\n") + "\n");

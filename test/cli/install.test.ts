@@ -35,6 +35,7 @@ test("install-system puts generator, units, CLI and man pages in place", () => {
     "usr/share/man/man8/containerctl.8",
     "usr/lib/containerctl/dist/generator/main.js",
     "usr/lib/containerctl/node_modules/commander/package.json",
+    "usr/lib/containerctl/upstart/container.conf.hbs",
   ]) assert.ok(existsSync(join(root, f)), `${f} installed`);
   assert.ok(statSync(join(root, "usr/lib/systemd/system-generators/containerctl-generator")).mode & 0o111, "generator is executable");
   assert.not.ok(existsSync(join(root, "usr/lib/containerctl/node_modules/typescript")), "no dev dependencies");
@@ -58,6 +59,13 @@ test("the installed generator runs from its launcher and writes units", () => {
   assert.ok(existsSync(join(out, "container@web.service.d/10-containerctl.conf")));
   // A dangling link here (the template is not installed on this host): lstat, not exists.
   assert.is(readlinkSync(join(out, "containers.target.wants/container@web.service")), "/usr/lib/systemd/system/container@.service");
+});
+
+test("the installed CLI renders upstart jobs from its own templates", () => {
+  const r = spawnSync(process.execPath, [join(root, "usr/lib/containerctl/dist/cli/containerctl.js"), "-C", join(root, "etc/containerctl"), "generate", "--upstart", "--dry-run"], { encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /==> container\.conf <==\n/);
+  assert.match(r.stdout, /instance \$NAME/);
 });
 
 test("uninstall-system removes what was installed and keeps the specs", () => {
