@@ -16,14 +16,21 @@
  *   helper enter -n NAME [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
  *     The last step, run inside the new namespaces once every mount is in
  *     place: pivot_root(ROOT, ROOT), detach the old root, drop the given
- *     capabilities (numbers) from the bounding set, open /dev/console on
+ *     capabilities (names as in capabilities(7), without cap_) from the
+ *     bounding set, open /dev/console on
  *     fds 0-2, close every other fd on exec, and exec INIT with a clean
  *     environment. Only this can run after pivot_root, because the host's
  *     util-linux binaries are gone once the old root is detached.
  *
- *   helper closefrom COMMAND...
- *     exec COMMAND with every fd above 2 closed (containerctl exec: no host
- *     fd reaches the container, whatever the caller inherited).
+ *   helper execin PID -- COMMAND...
+ *     containerctl exec: enter every namespace of the guest init PID (its
+ *     mount namespace last, which makes the guest's / our root and cwd),
+ *     fork into its pid namespace, drop from the bounding set whatever the
+ *     guest init lacks, close every fd above 2 and exec COMMAND with the
+ *     caller's environment; wait and exit with its status. (nsenter cannot
+ *     do this: after setns into the mount namespace no host binary such as
+ *     setpriv can run, and before it a smaller bounding set would forbid
+ *     the setns calls themselves.)
  *
  * No allocation after start-up, no threads, no libraries besides libc.
  */
@@ -82,6 +89,38 @@ static int signal_number(const char *s) {
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 		if (strcmp(s, t[i].n) == 0) return t[i].v;
 	return -1;
+}
+
+/* ---- capabilities ---- */
+
+/* capabilities(7), in number order. The bounding set is shrunk here rather
+ * than by setpriv because it must happen after pivot_root (sys_admin may be
+ * in the list) and, for exec, after the setns calls. */
+static const char *const cap_names[] = {
+	"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid",
+	"setpcap", "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw",
+	"ipc_lock", "ipc_owner", "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct",
+	"sys_admin", "sys_boot", "sys_nice", "sys_resource", "sys_time", "sys_tty_config", "mknod",
+	"lease", "audit_write", "audit_control", "setfcap", "mac_override", "mac_admin", "syslog",
+	"wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
+};
+#define NCAPS ((int)(sizeof cap_names / sizeof cap_names[0]))
+
+static int cap_number(const char *n) {
+	if (strncasecmp(n, "cap_", 4) == 0) n += 4;
+	for (int i = 0; i < NCAPS; i++)
+		if (strcasecmp(n, cap_names[i]) == 0) return i;
+	return -1;
+}
+
+static void drop_bounding(int cap) {
+	/* EINVAL: a capability this kernel does not know, so nothing to drop. */
+	if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) die("cannot drop a capability from the bounding set");
+}
+
+static void close_from_3(void) {
+	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
+		for (int i = 3; i < 1024; i++) fcntl(i, F_SETFD, FD_CLOEXEC);
 }
 
 /* ---- hold ---- */
@@ -426,7 +465,12 @@ static int enter(int argc, char **argv) {
 		case 'n': name = optarg; break;
 		case 'd':
 			if (ncaps == 64) fail("too many capabilities");
-			caps[ncaps++] = atoi(optarg);
+			caps[ncaps] = cap_number(optarg);
+			if (caps[ncaps] < 0) {
+				fprintf(stderr, "containerctl: %s: unknown capability '%s'\n", name, optarg);
+				exit(1);
+			}
+			ncaps++;
 			break;
 		case 'e':
 			if (nenv == MAX_ENV) fail("too many environment entries");
@@ -463,8 +507,7 @@ static int enter(int argc, char **argv) {
 	if (umount2(".", MNT_DETACH) < 0) die("cannot detach the old root");
 	if (chdir("/") < 0) die("chdir /");
 
-	for (int i = 0; i < ncaps; i++)
-		if (prctl(PR_CAPBSET_DROP, caps[i], 0, 0, 0) < 0 && errno != EINVAL) die("cannot drop capability");
+	for (int i = 0; i < ncaps; i++) drop_bounding(caps[i]);
 
 	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
 	if (fd < 0) fd = open("/dev/null", O_RDWR);
@@ -474,28 +517,77 @@ static int enter(int argc, char **argv) {
 	if (fd > 2) close(fd);
 	/* Nothing of the host's reaches the guest; fd 3 (the ready pipe)
 	 * closes exactly when init is exec'd. */
-	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
-		for (int i = 3; i < 1024; i++) fcntl(i, F_SETFD, FD_CLOEXEC);
+	close_from_3();
 	execve(init, args, env);
 	fprintf(stderr, "containerctl: %s: cannot execute %s: %s\n", name, init, strerror(errno));
 	return 127;
 }
 
-/* ---- closefrom: exec COMMAND with only fds 0-2 (containerctl exec) ---- */
+/* ---- execin: a command inside a running container ---- */
 
-static int closefrom3(int argc, char **argv) {
-	if (argc < 2) fail("usage: closefrom COMMAND...");
-	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
-		for (int i = 3; i < 1024; i++) fcntl(i, F_SETFD, FD_CLOEXEC);
-	execvp(argv[1], argv + 1);
-	fprintf(stderr, "containerctl: cannot execute %s: %s\n", argv[1], strerror(errno));
-	return 127;
+static int execin(int argc, char **argv) {
+	if (argc < 4 || strcmp(argv[2], "--") != 0) fail("usage: execin PID -- COMMAND...");
+	int pid = atoi(argv[1]);
+	char p[64], line[256];
+	unsigned long long bnd = 0;
+	int found = 0;
+	snprintf(p, sizeof p, "/proc/%d/status", pid);
+	FILE *f = fopen(p, "re");
+	if (!f) die("cannot read the guest init's status");
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "CapBnd: %llx", &bnd) == 1) found = 1;
+	fclose(f);
+	if (!found) fail("no CapBnd in the guest init's status");
+	/* Open all first: after entering the mount namespace /proc is the guest's. */
+	static const char *const types[] = { "cgroup", "ipc", "uts", "net", "pid", "mnt" };
+	int fds[6];
+	for (int i = 0; i < 6; i++) {
+		snprintf(p, sizeof p, "/proc/%d/ns/%s", pid, types[i]);
+		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) die("cannot open the guest's namespaces");
+	}
+	for (int i = 0; i < 6; i++) {
+		if (setns(fds[i], 0) < 0) die("cannot enter the guest's namespaces");
+		close(fds[i]);
+	}
+	/* setns(mnt) made the guest's / our root and cwd; say so explicitly. */
+	if (chdir("/") < 0) die("chdir /");
+	pid_t child = fork(); /* the pid namespace applies to children only */
+	if (child < 0) die("fork");
+	if (child == 0) {
+		for (int c = 0; c < 64; c++)
+			if (!(bnd & (1ULL << c))) drop_bounding(c);
+		close_from_3();
+		execvp(argv[3], argv + 3);
+		fprintf(stderr, "containerctl: %s: %s\n", argv[3], strerror(errno));
+		_exit(127);
+	}
+	/* The terminal's signals reach the command by itself; forward the rest. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	for (;;) {
+		int sig, status;
+		if (sigwait(&mask, &sig) != 0) continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		if (waitpid(child, &status, WNOHANG) != child) continue;
+		if (WIFEXITED(status)) return WEXITSTATUS(status);
+		return 128 + WTERMSIG(status);
+	}
 }
 
 int main(int argc, char **argv) {
-	if (argc >= 2 && strcmp(argv[1], "closefrom") == 0) return closefrom3(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "execin") == 0) return execin(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "hold") == 0) return hold(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "enter") == 0) return enter(argc - 1, argv + 1);
-	fprintf(stderr, "usage: %s hold|enter|closefrom ... (see docs/runtime.md)\n", argv[0]);
+	fprintf(stderr, "usage: %s hold|enter|execin ... (see docs/runtime.md)\n", argv[0]);
 	return 2;
 }

@@ -121,37 +121,23 @@ export async function stopViaHelper(name: string, timeoutSec = 600): Promise<voi
 
 // ---- exec / shell ----
 
-/** The capabilities missing from a bounding set (hex, as in /proc/PID/status). */
-export function droppedFromMask(hex: string, names: readonly string[]): string[] {
-  const mask = BigInt(`0x${hex}`);
-  return names.filter((_, i) => ((mask >> BigInt(i)) & 1n) === 0n);
+/** The environment of an exec'd command: nothing of the caller's but TERM. */
+export function execEnv(name: string): Record<string, string> {
+  return {
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", TERM: process.env.TERM || "linux", HOME: "/root",
+    container: "containerctl", container_name: name,
+  };
 }
 
 /**
- * argv that runs `command` inside the container whose init is `pid`: every
- * namespace, its root, cwd /, the guest init's capability bounding set and a
- * clean environment. Host binaries only until nsenter's chroot.
+ * Runs `command` inside the container: `helper execin` enters every namespace
+ * of the guest init (its mount namespace, hence its root, last), cwd /, drops
+ * what the init lacks from the bounding set, closes every fd above 2.
  */
-export function execArgv(name: string, pid: number, capBnd: string, command: readonly string[], names: readonly string[]): string[] {
-  const dropped = droppedFromMask(capBnd, names);
-  const env = ["env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    `TERM=${process.env.TERM || "linux"}`, "HOME=/root", "container=containerctl", `container_name=${name}`];
-  const priv = dropped.length ? ["setpriv", `--bounding-set=${dropped.map((c) => `-${c}`).join(",")}`, "--"] : [];
-  // --wd names the guest root through /proc, so the cwd is the guest's / (a bare
-  // --wd=/ would be opened before entering, i.e. the host's /).
-  return [...env, ...priv, "nsenter", "-t", String(pid), "-a", `--root=/proc/${pid}/root`, `--wd=/proc/${pid}/root`, "--", ...command];
-}
-
 async function execIn(name: string, command: string[]): Promise<number> {
   const { spawn } = await import("node:child_process");
-  const { CAPABILITIES } = await import("../../generator/spec/values");
   const { init } = await containerPids(name);
-  const status = fs.readFileSync(`/proc/${init}/status`, "utf8");
-  const capBnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-  if (!capBnd) throw new CliError(`${name}: cannot read the guest init's capabilities`);
-  // The helper closes every fd above 2 first: nothing the caller inherited reaches the container.
-  const argv = [path.join(runtimeDir(), "helper"), "closefrom", ...execArgv(name, init, capBnd, command, CAPABILITIES)];
-  const child = spawn(argv[0], argv.slice(1), { stdio: "inherit" });
+  const child = spawn(path.join(runtimeDir(), "helper"), ["execin", String(init), "--", ...command], { stdio: "inherit", env: execEnv(name) });
   const ignore = (): void => {}; // the terminal's signals reach the command itself
   for (const s of SIGNALS) process.on(s, ignore);
   return new Promise((resolve) => {
