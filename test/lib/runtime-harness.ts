@@ -131,8 +131,10 @@ export class TestContainer {
   }
 
   async waitExit(ms = 10000): Promise<Exit> {
-    const t = sleep(ms).then(() => null);
+    let timer: NodeJS.Timeout | undefined;
+    const t = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
     const r = await Promise.race([this.exited!, t]);
+    clearTimeout(timer); // a pending timer would keep the test process alive
     if (!r) throw new Error(`${this.name} did not exit within ${ms} ms; stdout: ${this.stdout}; stderr: ${this.stderr}`);
     return r;
   }
