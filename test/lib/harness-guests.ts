@@ -32,6 +32,11 @@ export interface GuestBehaviour {
   onStop?: "exit" | "ignore";
   /** After this many seconds of running (on its first boot only, when `once`): exit with `code`, or reboot. */
   after?: { seconds: number; action: { exit: number } | "reboot"; once?: boolean };
+  /**
+   * A shell script the init runs in the background after it starts (so it runs
+   * inside the container, in its cgroup), stdout+stderr to /job.out, status to /job.rc.
+   */
+  job?: string;
 }
 
 /**
@@ -64,10 +69,12 @@ trap 'on_signal RTMIN+3' 37
 echo "$$ $(hostname) $container $container_name" >> /boots
 boot=$(wc -l < /boots)
 echo "bb-guest-started ${tag} boot=$boot pid=$$"
+if [ -f /job ] && [ ! -e /job.rc ]; then (sh /job > /job.out 2>&1; echo $? > /job.rc) & fi
 ${later}while :; do sleep 1 & wait $!; done
 `,
     { mode: 0o755 },
   );
+  if (b.job !== undefined) fs.writeFileSync(path.join(root, "job"), b.job, { mode: 0o755 });
   h.sh(`chroot ${inside} /bin/busybox --install -s`);
   return inside;
 }
