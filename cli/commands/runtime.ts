@@ -87,7 +87,9 @@ async function runForeground(name: string, plan: string): Promise<number> {
       child.on("error", () => resolve(127));
     });
     for (const s of SIGNALS) process.off(s, forward);
-    spawnSync(path.join(dir, "cleanup"), [name], { stdio: "inherit" });
+    // Refuses (quietly for us) when another instance of this name runs: then we never started.
+    const clean = spawnSync(path.join(dir, "cleanup"), [name], { encoding: "utf8" });
+    if (clean.status !== 0 && !/still running/.test(clean.stderr)) process.stderr.write(clean.stderr);
     if (code !== EXIT_REBOOT) return code;
     fs.mkdirSync(path.dirname(plan), { recursive: true });
     if (!fs.existsSync(plan)) throw new CliError(`${name}: rebooted, but its plan is gone`);
