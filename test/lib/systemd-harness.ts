@@ -389,7 +389,8 @@ export class SystemdHarness {
       }
       if (r.code === 0 && r.stdout === "ok" && !/not found/.test(ldd.stdout)) {
         this.nodeMode = "bind";
-        return [`lxc.mount.entry = ${node} ${node.slice(1)} none bind,ro,create=file 0 0`];
+        const fstab = (p: string): string => p.replace(/\\/g, "\\134").replace(/ /g, "\\040").replace(/\t/g, "\\011");
+        return [`lxc.mount.entry = ${fstab(node)} ${fstab(node.slice(1))} none bind,ro,create=file 0 0`];
       }
       log(`host node does not run on the guest's libc:\n${ldd.stdout}${r.stderr}`);
     }
