@@ -24,7 +24,8 @@
  *
  *   helper execin PID -- COMMAND...
  *     containerctl exec: enter every namespace of the guest init PID (its
- *     mount namespace last, which makes the guest's / our root and cwd),
+ *     mount namespace last, which makes the guest's / our root and cwd)
+ *     after joining its cgroups,
  *     fork into its pid namespace, drop from the bounding set whatever the
  *     guest init lacks, close every fd above 2 and exec COMMAND with the
  *     caller's environment; wait and exit with its status. (nsenter cannot
@@ -538,6 +539,34 @@ static int execin(int argc, char **argv) {
 		if (sscanf(line, "CapBnd: %llx", &bnd) == 1) found = 1;
 	fclose(f);
 	if (!found) fail("no CapBnd in the guest init's status");
+	/* Join the guest init's cgroups first (host paths): its device policy
+	 * and limits then hold for the command as well. Best effort per
+	 * hierarchy: one we may not write to is left as it is. */
+	snprintf(p, sizeof p, "/proc/%d/cgroup", pid);
+	f = fopen(p, "re");
+	if (!f) die("cannot read the guest init's cgroups");
+	char cg[PATH_MAX], procs[PATH_MAX + 64];
+	while (fgets(cg, sizeof cg, f)) {
+		cg[strcspn(cg, "\n")] = 0;
+		char *ctrl = strchr(cg, ':'), *cpath = ctrl ? strchr(ctrl + 1, ':') : NULL;
+		if (!ctrl || !cpath) continue;
+		*cpath++ = 0;
+		ctrl++;
+		const char *base;
+		char v1[128];
+		if (*ctrl == 0) base = access("/sys/fs/cgroup/unified", F_OK) == 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+		else {
+			snprintf(v1, sizeof v1, "/sys/fs/cgroup/%s", strncmp(ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl);
+			base = v1;
+		}
+		snprintf(procs, sizeof procs, "%s%s/cgroup.procs", base, cpath);
+		int cfd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (cfd >= 0) {
+			if (write(cfd, "0", 1) < 0 && strcmp(ctrl, "devices") == 0) die("cannot join the guest's devices cgroup");
+			close(cfd);
+		} else if (strcmp(ctrl, "devices") == 0) die("cannot join the guest's devices cgroup");
+	}
+	fclose(f);
 	/* Open all first: after entering the mount namespace /proc is the guest's. */
 	static const char *const types[] = { "cgroup", "ipc", "uts", "net", "pid", "mnt" };
 	int fds[6];

@@ -114,10 +114,6 @@ test("a util-linux without what we need (here: an unshare that fails) stops the 
     const err = await refused("nounshare", () => {}, { PATH: `${bin}:${process.env.PATH}` });
     oneLine(err);
     assert.match(err, /unrecognized option '--cgroup'/);
-    fs.rmSync(path.join(bin, "unshare"));
-    fs.symlinkSync("/nonexistent", path.join(bin, "unshare"));
-    const err2 = await refused("nounshare2", () => {}, { PATH: bin });
-    assert.match(err2, /cannot execute unshare/);
   } finally {
     fs.rmSync(bin, { recursive: true, force: true });
   }

@@ -160,6 +160,20 @@ t("dropped capabilities are absent from CapBnd of PID 1 and of an exec'd process
   assert.is.not(m.status, 0);
 });
 
+t("mknod of the host's root disk works, opening it does not (devices cgroup); allowed nodes open", async () => {
+  const rootLine = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => l.split(" ")[4] === "/")!;
+  const [maj, min] = rootLine.split(" ")[2].split(":");
+  const r = spawnSync("node", [CLI, "exec", c.name, "--", "sh", "-c",
+    `mknod /tmp/rootdisk b ${maj} ${min} 2>&1; head -c 16 /tmp/rootdisk | wc -c; echo read=$?; rm -f /tmp/rootdisk; head -c 4 /dev/zero | wc -c`], { encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.is(lines[lines.length - 1], "4", `/dev/zero opens: ${r.stdout}`);
+  assert.ok(lines.includes("0"), `nothing read from the host's disk: ${r.stdout}`);
+  assert.match(r.stdout + r.stderr, /Operation not permitted|Permission denied/);
+  // The guest init itself is in that cgroup too.
+  assert.match(fs.readFileSync(`/proc/${initPid}/cgroup`, "utf8"), new RegExp(`devices:/containerctl/${c.name}$`, "m"));
+});
+
 t("a host file outside the root is unreachable", async () => {
   for (const p of [marker, `/..${marker}`, `/proc/1/root${marker}`, `/proc/self/cwd/../..${marker}`]) {
     const r = await c.sh(`cat ${p}`);
