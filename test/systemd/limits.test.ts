@@ -69,7 +69,7 @@ if (skip) {
       return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
     });
     const share = (user + sys) / 3;
-    assert.ok(share > 0.05 && share < 0.3, `3 s of busy loop got ${(share * 100).toFixed(0)}% of a CPU with CPUQuota=20% (${file("/cpu.times")})`);
+    assert.ok(share > 0.01 && share < 0.3, `3 s of busy loop got ${(share * 100).toFixed(0)}% of a CPU with CPUQuota=20% (${file("/cpu.times")})`);
     const stat = cg(["cpu", "cpu.stat"], "cpu.stat");
     assert.ok(Number(/^nr_throttled (\d+)/m.exec(stat)?.[1] ?? 0) > 0, `not throttled: ${stat}`);
   });
