@@ -13,9 +13,10 @@
  *     the guest after TIMEOUT seconds, and exits with the guest's status
  *     (133 when the guest rebooted, 0 when it halted or was stopped).
  *
- *   helper enter -n NAME [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
+ *   helper enter -n NAME [-u FILE]... [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
  *     The last step, run inside the new namespaces once every mount is in
- *     place: pivot_root(ROOT, ROOT), detach the old root, drop the given
+ *     place: pivot_root(ROOT, ROOT), detach the old root, remove the stage's
+ *     scratch FILEs (paths in the new root), drop the given
  *     capabilities (names as in capabilities(7), without cap_) from the
  *     bounding set, open /dev/console on
  *     fds 0-2, close every other fd on exec, and exec INIT with a clean
@@ -459,11 +460,16 @@ static int hold(int argc, char **argv) {
 static int enter(int argc, char **argv) {
 	static char *env[MAX_ENV + 8], *args[MAX_ENV + 2];
 	int nenv = 0, nargs = 1, opt;
-	int caps[64], ncaps = 0;
+	int caps[64], ncaps = 0, nunlink = 0;
+	const char *unlinks[8];
 	static char cname[300];
-	while ((opt = getopt(argc, argv, "+n:d:e:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:d:e:a:u:")) != -1) {
 		switch (opt) {
 		case 'n': name = optarg; break;
+		case 'u':
+			if (nunlink == 8) fail("too many files to remove");
+			unlinks[nunlink++] = optarg;
+			break;
 		case 'd':
 			if (ncaps == 64) fail("too many capabilities");
 			caps[ncaps] = cap_number(optarg);
@@ -507,6 +513,9 @@ static int enter(int argc, char **argv) {
 	if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root");
 	if (umount2(".", MNT_DETACH) < 0) die("cannot detach the old root");
 	if (chdir("/") < 0) die("chdir /");
+	/* The stage's scratch files on the new /dev (mounts made from them stay). */
+	for (int i = 0; i < nunlink; i++)
+		if (unlink(unlinks[i]) < 0 && errno != ENOENT) die("cannot remove a scratch file");
 
 	for (int i = 0; i < ncaps; i++) drop_bounding(caps[i]);
 

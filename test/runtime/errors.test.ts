@@ -111,7 +111,7 @@ test("a util-linux without what we need (here: an unshare that fails) stops the 
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), "containerctl-bin-"));
   try {
     fs.writeFileSync(path.join(bin, "unshare"), "#!/bin/sh\necho \"unshare: unrecognized option '--cgroup'\" >&2\nexit 1\n", { mode: 0o755 });
-    const err = await refused("nounshare", () => {}, { PATH: `${bin}:${process.env.PATH}` });
+    const err = await refused("nounshare", () => {}, { CONTAINERCTL_PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` });
     oneLine(err);
     assert.match(err, /unrecognized option '--cgroup'/);
   } finally {
