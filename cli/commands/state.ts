@@ -80,14 +80,9 @@ export function register(program: Command): void {
         (init === "systemd" ? containerStates : containerStatesUpstart)(bus, known.names, known.autostart));
     } catch (e) {
       if (!(e instanceof NoBusError)) throw e;
-      process.stderr.write(`containerctl: ${e.message}; showing the specs only (state unknown)\n`);
-      const { unitOf } = await import("../state/systemd");
-      states = known.names.map((name) => ({
-        name, unit: unitOf(name), description: "", load: "unknown", active: "unknown", sub: "unknown", mainPid: null, since: null,
-        memoryCurrent: null, memoryMax: null, cpuNs: null, tasks: null, addresses: [], autostart: known.autostart.has(name),
-        unitFileState: "", needsReload: false,
-      }));
-      process.exitCode = 3; // as `systemctl status` for "unknown"
+      process.stderr.write(`containerctl: ${e.message}; showing containers run in the foreground (containerctl run), others unknown\n`);
+      states = await foregroundStates(known.names, known.autostart);
+      if (states.some((s) => s.active === "unknown")) process.exitCode = 3; // as `systemctl status` for "unknown"
     }
     if (names.length) {
       const missing = names.filter((n) => !states.some((s) => s.name === n));
@@ -145,6 +140,36 @@ export function register(program: Command): void {
         });
       });
   }
+}
+
+/**
+ * Without an init system, containers run under `containerctl run`; their
+ * runtime helper answers on its socket. Those are running; the rest unknown.
+ */
+async function foregroundStates(names: string[], autostart: ReadonlySet<string>): Promise<ContainerState[]> {
+  const fs = await import("node:fs");
+  const { unitOf, addressesOf } = await import("../state/systemd");
+  const { containerPids } = await import("./runtime");
+  return Promise.all(names.map(async (name): Promise<ContainerState> => {
+    const base: ContainerState = {
+      name, unit: unitOf(name), description: "", load: "unknown", active: "unknown", sub: "unknown", mainPid: null, since: null,
+      memoryCurrent: null, memoryMax: null, cpuNs: null, tasks: null, addresses: [], autostart: autostart.has(name),
+      unitFileState: "", needsReload: false,
+    };
+    let init: number;
+    try {
+      ({ init } = await containerPids(name));
+    } catch {
+      return base; // not started by `run` (or not running at all): we cannot know more without an init system
+    }
+    let since: string | null = null;
+    try {
+      since = fs.statSync(`/proc/${init}`).mtime.toISOString(); // the process's start
+    } catch {
+      /* exited meanwhile */
+    }
+    return { ...base, load: "foreground", active: "active", sub: "running", mainPid: init, since, addresses: addressesOf(init) };
+  }));
 }
 
 /** The unit's last journal lines, the reason a job failed. */

@@ -136,7 +136,7 @@ test("no bus at all: one clear line, the specs, exit 3", async () => {
     env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${conf}/nothing` },
   }).then(() => null, (e) => e);
   assert.is(r.code, 3);
-  assert.match(r.stderr, /^containerctl: no system bus at .*nothing \(is dbus running\?\); showing the specs only \(state unknown\)\n$/);
+  assert.match(r.stderr, /^containerctl: no system bus at .*nothing \(is dbus running\?\); showing containers run in the foreground \(containerctl run\), others unknown\n$/);
   assert.match(r.stdout, /^NAME +STATE/);
   assert.match(r.stdout, /\nweb +unknown\/unknown/);
 });
