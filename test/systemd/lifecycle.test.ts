@@ -29,6 +29,9 @@ if (skip) {
     h.writeFile("/etc/containerctl/first.container", spec("first", "[Boot]\nAutostart=yes\nOrder=1\nDelay=2s\n"));
     h.writeFile("/etc/containerctl/second.container", spec("second", "[Boot]\nAutostart=yes\nOrder=2\n"));
     h.writeFile("/etc/containerctl/third.container", spec("third", "[Boot]\nAutostart=no\n"));
+    // Autostart=no, but enabled the systemd way.
+    makeBusyboxGuest(h, "enabled", TOKEN);
+    h.writeFile("/etc/containerctl/enabled.container", spec("enabled", "[Boot]\nAutostart=no\n"));
     // Behaviours started by hand.
     makeBusyboxGuest(h, "crashy", TOKEN, { after: { seconds: 1, action: { exit: 3 }, once: true } });
     h.writeFile("/etc/containerctl/crashy.container", spec("crashy", "Restart=on-failure\n"));
@@ -37,6 +40,7 @@ if (skip) {
     makeBusyboxGuest(h, "rebooter", TOKEN, { after: { seconds: 1, action: "reboot", once: true } });
     h.writeFile("/etc/containerctl/rebooter.container", spec("rebooter", ""));
     h.sh("systemctl daemon-reload");
+    h.sh("systemctl enable container@enabled.service");
   });
   test.after(() => h?.destroy());
 
@@ -44,7 +48,7 @@ if (skip) {
   const prop = (n: string, p: string): string => h.show(unit(n), [p])[p];
   const active = (n: string): boolean => prop(n, "ActiveState") === "active";
 
-  test("at boot Autostart=yes containers come up in Order=, the next one Delay= after the previous; Autostart=no stays down", () => {
+  test("at boot Autostart=yes containers come up in Order=, the next one Delay= after the previous; Autostart=no stays down unless enabled", () => {
     h.reboot();
     assert.ok(waitFor(() => active("first") && active("second"), 20_000), `first=${prop("first", "ActiveState")} second=${prop("second", "ActiveState")}`);
     const t1 = Number(prop("first", "ActiveEnterTimestampMonotonic"));
@@ -54,6 +58,7 @@ if (skip) {
     assert.is(prop("third", "ActiveState"), "inactive");
     assert.is(prop("third", "InactiveExitTimestampMonotonic"), "0");
     assert.is(guestBoots(h, "third").length, 0);
+    assert.ok(waitFor(() => active("enabled"), 10_000), `systemctl enable'd container: ${prop("enabled", "ActiveState")}`);
     // Each autostarted guest booted once, as PID 1 of its own pid namespace.
     assert.equal(guestBoots(h, "first"), ["1 first containerctl first"]);
     assert.equal(guestBoots(h, "second"), ["1 second containerctl second"]);
