@@ -62,9 +62,10 @@ function describe(r: RunResult): string {
 }
 
 /** Run a host command; throws with its output when it fails and `check` is set. */
-function host(cmd: string, args: string[], opts: { timeoutMs?: number; check?: boolean; input?: string } = {}): RunResult {
+function host(cmd: string, args: string[], opts: { timeoutMs?: number; check?: boolean; input?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
   const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
     encoding: "utf8",
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
     input: opts.input,
     stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     timeout: opts.timeoutMs ?? 60_000,
@@ -125,6 +126,18 @@ export function debianMirror(): string {
   const fromFiles = mirrorFromSourcesFiles();
   if (fromFiles) return fromFiles;
   throw new Error("systemd-harness: cannot find a Debian mirror in apt's configuration (/etc/apt/sources.list*); set CONTAINERCTL_TEST_MIRROR");
+}
+
+/** apt's own proxy settings (Acquire::http(s)::Proxy) for debootstrap's downloads, which do not read apt.conf. */
+export function aptProxyEnv(): NodeJS.ProcessEnv {
+  const r = host("apt-config", ["shell", "HP", "Acquire::http::Proxy", "HSP", "Acquire::https::Proxy"]);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [, k, v] of r.stdout.matchAll(/^(HP|HSP)='([^']*)'$/gm)) {
+    if (!v || v === "DIRECT" || v === "false") continue;
+    if (k === "HP") env.http_proxy = v;
+    else env.https_proxy = v;
+  }
+  return env;
 }
 
 interface AptSource { types: string[]; uris: string[]; suites: string[]; components: string[] }
@@ -241,7 +254,7 @@ export function ensureImage(): string {
     const tmp = path.join(IMAGE_DIR, `rootfs.new-${process.pid}`);
     fs.rmSync(tmp, { recursive: true, force: true });
     process.stderr.write(`systemd-harness: building the ${SUITE} image in ${IMAGE_DIR} (debootstrap from ${mirror}); cached for later runs\n`);
-    const r = host("debootstrap", ["--variant=minbase", `--include=${INCLUDE}`, SUITE, tmp, mirror], { timeoutMs: 30 * 60_000 });
+    const r = host("debootstrap", ["--variant=minbase", `--include=${INCLUDE}`, SUITE, tmp, mirror], { timeoutMs: 30 * 60_000, env: aptProxyEnv() });
     if (r.code !== 0) {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw new Error(`systemd-harness: debootstrap failed: ${describe(r)}`);

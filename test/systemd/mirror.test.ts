@@ -6,7 +6,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { debianMirror, parseAptSources } from "../lib/systemd-harness";
+import * as os from "node:os";
+import { aptProxyEnv, debianMirror, parseAptSources } from "../lib/systemd-harness";
 
 test("one-line .list sources: options, comments and components", () => {
   const s = parseAptSources(
@@ -58,6 +59,20 @@ test("the mirror debootstrap gets is one of this machine's apt sources", () => {
     .flatMap((f) => parseAptSources(fs.readFileSync(f, "utf8"), f.endsWith(".sources")))
     .flatMap((s) => s.uris.map((u) => u.replace(/\/+$/, "")));
   assert.ok(uris.includes(m), `${m} not in ${uris.join(" ")}`);
+});
+
+test("apt's proxy settings are passed on to debootstrap", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cctl-aptconf-"));
+  const saved = process.env.APT_CONFIG;
+  try {
+    fs.writeFileSync(path.join(dir, "apt.conf"), 'Dir::Etc::Parts "/nonexistent";\nDir::Etc::Main "/dev/null";\nAcquire::http::Proxy "http://127.0.0.1:9";\nAcquire::https::Proxy "DIRECT";\n');
+    process.env.APT_CONFIG = path.join(dir, "apt.conf");
+    assert.equal(aptProxyEnv(), { http_proxy: "http://127.0.0.1:9" });
+  } finally {
+    if (saved === undefined) delete process.env.APT_CONFIG;
+    else process.env.APT_CONFIG = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
