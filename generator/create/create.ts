@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { applySteps } from "./guest-fs";
 import { checkInterrupted, freeBytes, guarded, haveCommand, HostError, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
 import { hostMirrors } from "./mirror";
+import { checkMirrorRelease } from "./mirror-check";
 import { planCreate, type CreatePlan, type CreateRequest, type DebootstrapPlan, type HostFacts } from "./plan";
 import { makeReporter, tracker, type Reporter } from "./progress";
 import type { Paths } from "./paths";
@@ -202,6 +203,9 @@ async function ensureCached(b: DebootstrapPlan, rep: Reporter): Promise<void> {
   await takeLock(lock);
   try {
     if (fs.existsSync(b.cacheFile)) return;
+    const reach = await checkMirrorRelease(b.mirror, b.release.codename);
+    checkInterrupted();
+    if (!reach.ok) throw new CreateError(`download failed: ${reach.message}`);
     removeTree(b.downloadDir);
     fs.rmSync(`${b.cacheFile}.partial`, { force: true });
     fs.mkdirSync(b.downloadDir);
@@ -210,10 +214,13 @@ async function ensureCached(b: DebootstrapPlan, rep: Reporter): Promise<void> {
     const track = tracker(rep, null);
     let r: RunResult;
     try {
+      // A dropped connection mid-download: a few tries with timeouts, not wget's 20 with none.
+      const wgetrc = `${b.downloadDir}.wgetrc`;
+      fs.writeFileSync(wgetrc, "tries = 3\nconnect_timeout = 30\nread_timeout = 120\npassive_ftp = on\n");
       r = await runStreaming(b.download, (line) => {
         if (/^I: Retrieving \S+ \S+$/.test(line)) packages++;
         track(line);
-      });
+      }, { ...process.env, WGETRC: wgetrc });
       rep.end();
       checkInterrupted();
       if (r.code !== 0) throw new CreateError(`download failed: ${why(r, b.downloadDir)}`);
@@ -221,6 +228,7 @@ async function ensureCached(b: DebootstrapPlan, rep: Reporter): Promise<void> {
       fs.renameSync(`${b.cacheFile}.partial`, b.cacheFile);
     } finally {
       fs.rmSync(`${b.cacheFile}.partial`, { force: true });
+      fs.rmSync(`${b.downloadDir}.wgetrc`, { force: true });
       removeTree(b.downloadDir);
     }
   } finally {
