@@ -167,6 +167,18 @@ export interface ConfigDir {
   dir: string;
   entries: ReadonlySet<string>;
   defaults: SpecFile | null;
+  /** defaults.conf exists but cannot be read: every spec reports it (it would change them all). */
+  defaultsError?: NodeJS.ErrnoException;
+}
+
+/** readFileSync, with the path on the error (EISDIR errors carry none). */
+function readText(p: string): string {
+  try {
+    return fs.readFileSync(p, "utf8");
+  } catch (e) {
+    (e as NodeJS.ErrnoException).path ??= p;
+    throw e;
+  }
 }
 
 export function readConfigDir(dir: string): ConfigDir {
@@ -179,13 +191,19 @@ export function readConfigDir(dir: string): ConfigDir {
   }
   const entries = new Set(list);
   const dp = path.join(dir, "defaults.conf");
-  return { dir, entries, defaults: entries.has("defaults.conf") ? { path: dp, text: fs.readFileSync(dp, "utf8") } : null };
+  if (!entries.has("defaults.conf")) return { dir, entries, defaults: null };
+  try {
+    return { dir, entries, defaults: { path: dp, text: readText(dp) } };
+  } catch (e) {
+    return { dir, entries, defaults: null, defaultsError: e as NodeJS.ErrnoException };
+  }
 }
 
 /** The files making up container `name`, in merge order. Missing optional files are skipped. */
 export function readSpecFiles(cfg: ConfigDir, name: string, mainFile = specPath(cfg.dir, name)): SpecFile[] {
   const files: SpecFile[] = [];
-  const main = fs.readFileSync(mainFile, "utf8"); // a missing main file is the caller's error
+  const main = readText(mainFile); // a missing main file is the caller's error
+  if (cfg.defaultsError) throw cfg.defaultsError;
   if (cfg.defaults) files.push(cfg.defaults);
   files.push({ path: mainFile, text: main });
   const dropDir = mainFile + ".d";
@@ -197,7 +215,7 @@ export function readSpecFiles(cfg: ConfigDir, name: string, mainFile = specPath(
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT" && (e as NodeJS.ErrnoException).code !== "ENOTDIR") throw e;
   }
-  for (const f of entries) files.push({ path: path.join(dropDir, f), text: fs.readFileSync(path.join(dropDir, f), "utf8") });
+  for (const f of entries) files.push({ path: path.join(dropDir, f), text: readText(path.join(dropDir, f)) });
   return files;
 }
 
@@ -215,7 +233,9 @@ export function loadSpec(cfg: ConfigDir | string, name: string, mainFile?: strin
     files = readSpecFiles(dir, name, mainFile);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return { spec: null, errors: [{ file: err.path ?? mainFile, line: 0, message: `cannot read: ${err.code ?? err.message}` }], warnings: [] };
+    const file = err.path ?? mainFile;
+    const whose = file === mainFile ? "" : ` (read for container '${name}')`;
+    return { spec: null, errors: [{ file, line: 0, message: `cannot read: ${err.code ?? err.message}${whose}` }], warnings: [] };
   }
   return buildSpec(name, mainFile, files);
 }

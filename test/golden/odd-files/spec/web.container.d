@@ -1,0 +1,1 @@
+web.container.d is a file, not a directory: ignored.
