@@ -48,15 +48,17 @@ function corpus(): Container[] {
   const out: Container[] = [];
   for (const c of goldenCases()) {
     const dir = path.join(GOLDEN, c, "spec");
-    const defaults = fs.existsSync(path.join(dir, "defaults.conf")) ? fs.readFileSync(path.join(dir, "defaults.conf"), "utf8") : null;
-    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".container")).sort()) {
+    // Regular files only: the odd-files cases hold links and directories that no mutation could make valid.
+    const isFile = (p: string): boolean => fs.lstatSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+    const defaults = isFile(path.join(dir, "defaults.conf")) ? fs.readFileSync(path.join(dir, "defaults.conf"), "utf8") : null;
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".container") && isFile(path.join(dir, x))).sort()) {
       const name = f.slice(0, -".container".length);
       const files: SpecFile[] = [];
       if (defaults !== null) files.push({ path: `${DIR}/defaults.conf`, text: defaults });
       files.push({ path: `${DIR}/${f}`, text: fs.readFileSync(path.join(dir, f), "utf8") });
       const d = path.join(dir, `${f}.d`);
-      if (fs.existsSync(d)) {
-        for (const x of fs.readdirSync(d).filter((y) => y.endsWith(".conf")).sort()) files.push({ path: `${DIR}/${f}.d/${x}`, text: fs.readFileSync(path.join(d, x), "utf8") });
+      if (fs.lstatSync(d, { throwIfNoEntry: false })?.isDirectory()) {
+        for (const x of fs.readdirSync(d).filter((y) => y.endsWith(".conf") && isFile(path.join(d, y))).sort()) files.push({ path: `${DIR}/${f}.d/${x}`, text: fs.readFileSync(path.join(d, x), "utf8") });
       }
       out.push({ name, files });
     }
