@@ -41,7 +41,8 @@ export async function createContainer(req: CreateRequest, paths: Paths, opts: Cr
   const free = freeBytes(paths.libDir);
   if (free < need) throw new CreateError(`no space: ${mb(free)} free under ${paths.libDir}, a ${plan.bootstrap.kind} guest needs about ${mb(need)}`);
 
-  fs.mkdirSync(paths.libDir, { recursive: true, mode: 0o700 });
+  // Made here (first container on this host) and removed again if this create fails.
+  const madeLibDir = fs.mkdirSync(paths.libDir, { recursive: true, mode: 0o700 });
   try {
     fs.mkdirSync(cp.entry, { mode: 0o700 }); // the claim: only one create gets it
   } catch (e) {
@@ -76,10 +77,25 @@ export async function createContainer(req: CreateRequest, paths: Paths, opts: Cr
     rep.end();
     throw explain(e, paths);
   } finally {
-    if (!done) removeTree(cp.entry);
+    if (!done) {
+      removeTree(cp.entry);
+      if (madeLibDir) removeEmptyDirs(madeLibDir, paths.libDir);
+    }
   }
   rep.step(`created in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${cp.spec}, ${cp.rootfs}`);
   return plan;
+}
+
+/** rmdir from `deepest` up to `top` (the first directory mkdir -p made), while empty. */
+function removeEmptyDirs(top: string, deepest: string): void {
+  for (let d = path.resolve(deepest); ; d = path.dirname(d)) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === path.resolve(top) || d === "/") return;
+  }
 }
 
 function mb(n: number): string {
