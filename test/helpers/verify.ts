@@ -10,8 +10,9 @@
 // another part, still being written) gets a placeholder, and the test reports
 // that it did. Nothing else is faked, and every line verify prints counts.
 //
-// `--root=` for verify was run here on systemd 252 (Debian 12); 257 (Debian
-// 13) documents the same option for verify (not run here). Verify reads units
+// `--root=` for verify was run here on systemd 252 (Debian 12); systemd-analyze's
+// option check in later sources (257 for Debian 13 and after) still accepts
+// --root= for verify (read in its source, not run here). Verify reads units
 // from the root's unit search path (not from
 // /run/systemd/generator: verify uses private generator directories), so the
 // generated tree is placed in the root's /run/systemd/system, where drop-ins
