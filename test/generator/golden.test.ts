@@ -16,7 +16,7 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  errorShape, GOLDEN, goldenCases, mapSnapshot, readTree, runGenerator, runGoldenCase, type Snapshot, UPDATE_GOLDEN, writeSnapshot,
+  errorShape, GOLDEN, goldenCases, mapSnapshot, readTree, runCli, runGenerator, runGoldenCase, type Snapshot, UPDATE_GOLDEN, writeSnapshot,
 } from "../helpers/generator";
 
 const cases = goldenCases();
@@ -88,6 +88,36 @@ for (const name of cases) {
     }
   });
 }
+
+test("`containerctl generate --dry-run` prints exactly what the generator writes, for every case", () => {
+  for (const name of cases) {
+    const r = runGoldenCase(name);
+    try {
+      const d = runCli(["generate", "--dry-run", "--output", r.outDir], r.configDir);
+      const want = [...r.raw].map(([rel, n]) => ("symlink" in n ? `==> ${rel} -> ${n.symlink}\n` : `==> ${rel} <==\n${n.content}`)).join("");
+      assert.fixture(d.stdout, want, `${name}: dry-run output`);
+      assert.is(d.status, r.gen.status, `${name}: dry-run exit status`);
+    } finally {
+      fs.rmSync(r.tmp, { recursive: true, force: true });
+    }
+  }
+});
+
+test("`containerctl check FILE...` reports the named files only, in the same shapes", () => {
+  const dir = path.join(GOLDEN, "broken-next-to-good", "spec");
+  const good = runCli(["check", path.join(dir, "aaa-good.container")]);
+  assert.is(good.status, 0, good.stderr);
+  assert.is(good.stdout, "1 spec(s) OK\n");
+  const bad = runCli(["check", path.join(dir, "aaa-good.container"), path.join(dir, "broken.container"), path.join(dir, "notes.txt")]);
+  assert.is(bad.status, 1);
+  const lines = bad.stderr.split("\n").filter(Boolean);
+  assert.equal(lines.map((l) => l.replace(dir, "DIR")), [
+    "DIR/broken.container:4: [Resources] Memroy: unknown key (did you mean 'Memory'?)",
+    "DIR/broken.container:5: [Resources] CPUQuota: 'lots' is not a percentage (e.g. 150%)",
+    "DIR/notes.txt: not a spec file (expected NAME.container)",
+  ]);
+  for (const l of lines) assert.ok(errorShape(l) !== null, l);
+});
 
 test("every problem line of every case has one of the three error shapes", () => {
   let n = 0;
