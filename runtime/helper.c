@@ -590,9 +590,18 @@ static int execin(int argc, char **argv) {
 	}
 	/* setns(mnt) made the guest's / our root and cwd; say so explicitly. */
 	if (chdir("/") < 0) die("chdir /");
+	/* Block before fork: a command that exits at once must not have its
+	 * SIGCHLD discarded before we wait for it. */
+	sigset_t mask, old;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &old);
 	pid_t child = fork(); /* the pid namespace applies to children only */
 	if (child < 0) die("fork");
 	if (child == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		for (int c = 0; c < 64; c++)
 			if (!(bnd & (1ULL << c))) drop_bounding(c);
 		close_from_3();
@@ -603,12 +612,6 @@ static int execin(int argc, char **argv) {
 	/* The terminal's signals reach the command by itself; forward the rest. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	for (;;) {
 		int sig, status;
 		if (sigwait(&mask, &sig) != 0) continue;

@@ -140,8 +140,14 @@ async function execIn(name: string, command: string[]): Promise<number> {
   const { spawn } = await import("node:child_process");
   const { init } = await containerPids(name);
   const child = spawn(path.join(runtimeDir(), "helper"), ["execin", String(init), "--", ...command], { stdio: "inherit", env: execEnv(name) });
-  const ignore = (): void => {}; // the terminal's signals reach the command itself
-  for (const s of SIGNALS) process.on(s, ignore);
+  // A terminal's Ctrl-C reaches the command itself (same process group); TERM and HUP are passed on.
+  const ignore = (): void => {};
+  const forward = (sig: NodeJS.Signals): void => {
+    child.kill(sig);
+  };
+  process.on("SIGINT", ignore);
+  process.on("SIGTERM", forward);
+  process.on("SIGHUP", forward);
   return new Promise((resolve) => {
     child.on("exit", (c, sig) => resolve(c ?? 128 + (sig ? constants.signals[sig] : 0)));
     child.on("error", () => resolve(127));
