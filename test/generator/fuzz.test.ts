@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { renderSystemd } from "../../generator/render/systemd";
 import type { SpecFile } from "../../generator/spec/load";
 import { GOLDEN, goldenCases } from "../helpers/generator";
-import { runInMemory } from "../helpers/properties";
+import { assertNone, runInMemory } from "../helpers/properties";
 import { makeVerifyRoot, placeGenerated, systemdAnalyzeAvailable, unitsOf, verify } from "../helpers/verify";
 import { printTree } from "../../generator/tree";
 
@@ -138,7 +138,7 @@ test(`fuzz: ${CASES} mutated specs (seed ${SEED})`, () => {
     const input = [{ name, main, files }];
     const out = runInMemory(input);
     const where = `case ${i} (seed ${SEED}): ${JSON.stringify(input).slice(0, 1500)}`;
-    assert.equal(out.violations, [], where);
+    assertNone(out.violations, where);
     // Determinism: the same input renders the same bytes.
     const again = renderSystemd(out.specs, "/run/systemd/generator").tree;
     assert.is(printTree(again), printTree(out.tree), `not deterministic: ${where}`);
@@ -157,7 +157,7 @@ test("systemd-analyze verify reads every accepted mutant without a warning", () 
   assert.ok(systemdAnalyzeAvailable(), "systemd-analyze is not installed");
   assert.ok(accepted.length > 50, `only ${accepted.length} accepted`);
   const out = runInMemory(accepted.map((a) => ({ name: a.name, main: `${DIR}/${a.name}.container`, files: a.files })));
-  assert.equal(out.violations, []);
+  assertNone(out.violations);
   const v = makeVerifyRoot();
   try {
     const tree = new Map([...out.tree].map(([rel, e]) => [rel, e]));

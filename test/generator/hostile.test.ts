@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadAll } from "../../generator/generate";
 import type { Tree } from "../../generator/tree";
-import { runInMemory, treeViolations } from "../helpers/properties";
+import { assertNone, runInMemory, treeViolations } from "../helpers/properties";
 import { normaliseLog, readTree, runCli, runGenerator, tempDir } from "../helpers/generator";
 import { makeVerifyRoot, parsedProperties, placeGenerated, systemdAnalyzeAvailable, unitsOf, verify } from "../helpers/verify";
 import { parseUnit } from "../helpers/unit-file";
@@ -81,7 +81,7 @@ const mem = (cases: readonly Case[], dir = "/etc/containerctl") =>
 
 test("every hostile value in every free-form key: a clear error or a faithful value, never a new directive", () => {
   const r = runInMemory(mem(CASES));
-  assert.equal(r.violations, []);
+  assertNone(r.violations);
   assert.ok(r.specs.length > 50 && r.errors.length > 100, `accepted ${r.specs.length}, errors ${r.errors.length}`);
   // Each case either produced a unit or at least one error naming its file.
   for (const c of CASES) {
@@ -106,7 +106,7 @@ test("values that must be refused are refused", () => {
   // A trailing backslash continues the line (systemd.syntax(7)); at the very end of the file it stays and is refused.
   const cont = runInMemory(mem([{ name: "c1", label: "", key: "", text: "[Container]\nDescription=end\\\n" },
     { name: "c2", label: "", key: "", text: "[Container]\nDescription=end\\" }]));
-  assert.equal(cont.violations, []);
+  assertNone(cont.violations);
   assert.is(cont.specs.find((s) => s.name === "c1")?.values.description, "end");
   assert.equal(cont.errors.map((e) => [e.file, e.line, e.key, e.message]), [["/etc/containerctl/c2.container", 2, "Description", "value ends with a backslash"]]);
   // A newline ends the line: the next line is reported as an unknown key of its own, at line 3.
@@ -131,13 +131,13 @@ test("10,000 keys in one file", () => {
   const many = (body: string) => mem([{ name: "many", label: "", key: "", text: body }]);
   let t = Date.now();
   const env = runInMemory(many(`[Container]\n${Array.from({ length: 10000 }, (_, i) => `Environment=V${i}=${i}%$\\"`).join("\n")}\n`));
-  assert.equal(env.violations, []);
+  assertNone(env.violations);
   assert.is(env.specs[0].values.environment.length, 10000);
   const unknown = runInMemory(many(`[Container]\n${Array.from({ length: 10000 }, (_, i) => `Key${i}=x`).join("\n")}\n`));
-  assert.equal(unknown.violations, []);
+  assertNone(unknown.violations);
   assert.is(unknown.errors.length, 10000);
   const dev = runInMemory(many(`[Security]\n${Array.from({ length: 10000 }, (_, i) => `DeviceAllow=/dev/d"${i}% r`).join("\n")}\n`));
-  assert.equal(dev.violations, []);
+  assertNone(dev.violations);
   const same = runInMemory(many(`[Container]\n${Array.from({ length: 10000 }, (_, i) => `Description=d${i}`).join("\n")}\n`));
   assert.is(same.specs[0].values.description, "d9999");
   const cont = runInMemory(many(`[Container]\nDescription=a\\\n${"b\\\n".repeat(100000)}c\n`));
@@ -166,7 +166,7 @@ test("drop-in file names are hostile too: a newline in one adds no directive, an
     assert.match(lines[0], /bad\.container\.d\/\\x1b\[2J\\x0afake: log line\.conf:2: \[Container\] Bogus: unknown key/);
     const unit = fs.readFileSync(path.join(out, "container@web.service.d/10-containerctl.conf"), "utf8");
     const loaded = loadAll(cfg);
-    assert.equal(treeViolations(loaded.specs, readTree(out) as unknown as Tree, out), []);
+    assertNone(treeViolations(loaded.specs, readTree(out) as unknown as Tree, out));
     assert.not.ok(parseUnit(unit).entries.some((e) => e.key.startsWith("Exec")), unit);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -189,7 +189,7 @@ test("the generator and check survive all of it: skipped specs reported, the res
   for (const l of log.split("\n").filter(Boolean)) assert.match(l, /^containerctl-generator\[PID\]: (warning: )?\/\S+?(:[0-9]+)?: /);
   const loaded = loadAll(configDir);
   const written = readTree(outDir) as unknown as Tree;
-  assert.equal(treeViolations(loaded.specs, written, outDir), []);
+  assertNone(treeViolations(loaded.specs, written, outDir));
   assert.ok(loaded.specs.length > 50);
   const c = runCli(["check"], configDir);
   assert.is(c.status, 1);

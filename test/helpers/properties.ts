@@ -187,3 +187,10 @@ export function runInMemory(containers: ReadonlyArray<{ name: string; main: stri
   }
   return { specs, errors, warnings, tree, violations };
 }
+
+/** Fails with the count and the first 20 violations (a full list can be megabytes). */
+export function assertNone(violations: readonly string[], context = ""): void {
+  if (violations.length === 0) return;
+  const shown = violations.slice(0, 20).map((v) => (v.length > 400 ? `${v.slice(0, 400)}...` : v));
+  throw new Error(`${violations.length} violation(s)${context ? ` in ${context}` : ""}:\n${shown.join("\n")}`);
+}
