@@ -219,7 +219,8 @@ async function ensureCached(b: DebootstrapPlan, rep: Reporter): Promise<void> {
   await takeLock(lock);
   try {
     if (fs.existsSync(b.cacheFile)) return;
-    const reach = await checkMirrorRelease(b.mirror, b.release.codename);
+    const env = { ...aptProxyEnv(), ...process.env };
+    const reach = await checkMirrorRelease(b.mirror, b.release.codename, undefined, env);
     checkInterrupted();
     if (!reach.ok) throw new CreateError(`download failed: ${reach.message}`);
     removeTree(b.downloadDir);
@@ -236,7 +237,7 @@ async function ensureCached(b: DebootstrapPlan, rep: Reporter): Promise<void> {
       r = await runStreaming(b.download, (line) => {
         if (/^I: Retrieving \S+ \S+$/.test(line)) packages++;
         track(line);
-      }, { ...process.env, WGETRC: wgetrc });
+      }, { ...env, WGETRC: wgetrc });
       rep.end();
       checkInterrupted();
       if (r.code !== 0) throw new CreateError(`download failed: ${why(r, b.downloadDir)}`);
@@ -250,6 +251,16 @@ async function ensureCached(b: DebootstrapPlan, rep: Reporter): Promise<void> {
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/** apt's own proxy (Acquire::http(s)::Proxy) for debootstrap's wget, which does not read apt.conf. */
+function aptProxyEnv(): NodeJS.ProcessEnv {
+  const r = spawnSync("apt-config", ["shell", "HP", "Acquire::http::Proxy", "HSP", "Acquire::https::Proxy"], { encoding: "utf8" });
+  const env: NodeJS.ProcessEnv = {};
+  for (const m of (r.stdout || "").matchAll(/^(HP|HSP)='([^']*)'$/gm)) {
+    if (m[2] && m[2] !== "DIRECT") env[m[1] === "HP" ? "http_proxy" : "https_proxy"] = m[2];
+  }
+  return env;
 }
 
 async function takeLock(lock: string): Promise<void> {

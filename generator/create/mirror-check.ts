@@ -10,14 +10,14 @@ import * as https from "node:https";
 
 export type MirrorCheck = { ok: true } | { ok: false; message: string };
 
-export function checkMirrorRelease(mirror: string, codename: string, timeoutMs = Number(process.env.CONTAINERCTL_MIRROR_TIMEOUT_MS) || 15_000): Promise<MirrorCheck> {
+export function checkMirrorRelease(mirror: string, codename: string, timeoutMs = Number(process.env.CONTAINERCTL_MIRROR_TIMEOUT_MS) || 15_000, env: NodeJS.ProcessEnv = process.env): Promise<MirrorCheck> {
   const url = `${mirror.replace(/\/+$/, "")}/dists/${codename}/Release`;
   if (url.startsWith("file://")) {
     return Promise.resolve(fs.existsSync(url.slice("file://".length)) ? { ok: true } : { ok: false, message: `${url} does not exist: the mirror does not have ${codename}` });
   }
   const scheme = url.startsWith("https://") ? "https" : url.startsWith("http://") ? "http" : null;
   // ftp, or a proxy we would not go through: leave it to debootstrap.
-  if (!scheme || process.env[`${scheme}_proxy`] || process.env[`${scheme.toUpperCase()}_PROXY`]) return Promise.resolve({ ok: true });
+  if (!scheme || env[`${scheme}_proxy`] || env[`${scheme.toUpperCase()}_PROXY`]) return Promise.resolve({ ok: true });
   return new Promise((resolve) => {
     const lib = scheme === "https" ? https : http;
     const req = lib.request(url, { method: "HEAD", timeout: timeoutMs }, (res) => {
