@@ -151,4 +151,9 @@ test("a lib directory other than the default is written as RootDirectory=", () =
   assert.not.match(dflt.specText, /RootDirectory/);
 });
 
+test("docs/create.md names every release of the table", () => {
+  const doc = fs.readFileSync(path.join(GOLDEN, "../../../docs/create.md"), "utf8");
+  for (const r of allReleases()) assert.ok(doc.includes(r.codename) && doc.includes(r.version), `${r.distro} ${r.codename}`);
+});
+
 test.run();
