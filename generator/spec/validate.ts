@@ -59,5 +59,7 @@ export function validateSpec(spec: ContainerSpec): Problem[] {
   for (const c of v.keepCapabilities.flat()) {
     if (dropped.includes(c)) at("keepCapabilities", `'${c}' is both kept and dropped`);
   }
-  return out;
+  // In file order, as the reader's own errors are (stable: one line keeps its rules' order).
+  const files = spec.sources;
+  return out.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
 }
