@@ -173,6 +173,26 @@ test("drop-in file names are hostile too: a newline in one adds no directive, an
   }
 });
 
+test("a config directory path with spaces, %, $ and quotes reaches SourcePath= unchanged (as systemd reads it)", () => {
+  const dir = tempDir("containerctl-hostile-dir-");
+  const v = makeVerifyRoot();
+  try {
+    const cfg = path.join(dir, `my conf %n$X 'q"`);
+    fs.mkdirSync(cfg);
+    fs.writeFileSync(path.join(cfg, "web.container"), "[Container]\n");
+    const out = path.join(dir, "out");
+    const g = runGenerator(cfg, out);
+    assert.is(g.status, 0, g.stderr);
+    assertNone(treeViolations(loadAll(cfg).specs, readTree(out) as unknown as Tree, out));
+    placeGenerated(v, readTree(out));
+    const { props, output } = parsedProperties(v, "container@web.service");
+    assert.equal(props.filter(([k]) => k === "Source Path").map(([, x]) => x), [path.join(cfg, "web.container")], output.slice(-2000));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(v.root, { recursive: true, force: true });
+  }
+});
+
 // ---- the real entry points, then systemd reading back what they wrote ----
 
 const tmp = tempDir("containerctl-hostile-");
