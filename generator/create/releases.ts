@@ -53,14 +53,16 @@ const UBUNTU_KEYRING = "/usr/share/keyrings/ubuntu-archive-keyring.gpg";
 const UBUNTU_REMOVED_KEYRING = "/usr/share/keyrings/ubuntu-archive-removed-keys.gpg";
 
 // minbase has no init: systemd-sysv makes systemd /sbin/init. systemd ships
-// systemd-networkd, so no further network packages are needed.
+// systemd-networkd; dbus lets networkctl, hostnamectl and loginctl work, and
+// iproute2 is the administrator's `ip` (both are in a standard install).
+const SYSTEMD_GUEST = ["dbus", "iproute2", "systemd-sysv"];
 const debianSystemd = (version: string, archive: ReleaseDef["archive"], o: Partial<ReleaseDef> = {}): ReleaseDef => ({
   version, archive, script: "sid", keyring: archive === "archived" ? DEBIAN_REMOVED_KEYRING : DEBIAN_KEYRING,
-  variant: "minbase", mergedUsr: true, include: ["systemd-sysv"], guest: "systemd", network: "networkd", ...o,
+  variant: "minbase", mergedUsr: true, include: SYSTEMD_GUEST, guest: "systemd", network: "networkd", ...o,
 });
 const ubuntuSystemd = (version: string, mergedUsr: boolean): ReleaseDef => ({
   version, archive: "current", script: "gutsy", keyring: UBUNTU_KEYRING,
-  variant: "minbase", mergedUsr, include: ["systemd-sysv"], guest: "systemd", network: "networkd",
+  variant: "minbase", mergedUsr, include: SYSTEMD_GUEST, guest: "systemd", network: "networkd",
 });
 // Upstart releases take debootstrap's default variant: it brings ifupdown, the
 // DHCP client and netbase that their network jobs expect, as OpenVZ templates had.

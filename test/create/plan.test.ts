@@ -118,7 +118,7 @@ test("root password: locked unless a hash is given; an authorized key adds opens
   const locked = planCreate(req("debian", "bookworm"), host, paths);
   assert.equal(steps(locked, "root-password"), [{ op: "root-password", hash: null }]);
   const keyed = planCreate(req("debian", "bookworm", { authorizedKeys: "ssh-ed25519 AAAA test" }), host, paths);
-  assert.ok(keyed.bootstrap.kind === "debootstrap" && keyed.bootstrap.install.includes("--include=openssh-server,systemd-sysv"));
+  assert.ok(keyed.bootstrap.kind === "debootstrap" && keyed.bootstrap.install.includes("--include=dbus,iproute2,openssh-server,systemd-sysv"));
   assert.equal(keyed.steps.find((s) => s.op === "file" && s.path === "/root/.ssh/authorized_keys"), { op: "file", path: "/root/.ssh/authorized_keys", content: "ssh-ed25519 AAAA test\n", mode: 0o600 });
   const pw = planCreate(req("debian", "bookworm", { rootPasswordHash: "$6$salt$hash" }), host, paths);
   assert.equal(steps(pw, "root-password"), [{ op: "root-password", hash: "$6$salt$hash" }]);
