@@ -43,7 +43,7 @@ function main(argv: string[]): number {
   try {
     const r = generateSystemd(configDir, out);
     for (const e of r.errors) log(`${formatSpecError(e)} (container skipped)`);
-    for (const w of r.warnings) log(`warning: ${formatSpecError(w)}`);
+    for (const w of r.warnings) log(`${formatSpecError(w)} (warning)`);
     writeTree(out, r.tree);
     return r.errors.length > 0 ? 1 : 0;
   } catch (e) {

@@ -46,6 +46,9 @@ function key<T, const L extends boolean>(def: KeyDef<T, L>): KeyDef<T, L> {
   return def;
 }
 
+/** systemd's TimeoutStopSec= = StopTimeout= + this (see stopTimeout). */
+export const STOP_GRACE_US = 5_000_000;
+
 const service = <T>(directive: string, value: (v: T) => UnitValue | null): SystemdHandling<T> => ({ section: "Service", directive, value });
 
 export const KEYS = {
@@ -97,8 +100,10 @@ export const KEYS = {
   }),
   stopTimeout: key({
     section: "Container", name: "StopTimeout", type: t.nonZeroDuration, list: false, default: "60s",
-    doc: "How long the guest may take to shut down after its stop signal before it is killed.",
-    systemd: service("TimeoutStopSec", (v) => t.duration.format(v)),
+    doc: "How long the guest may take to shut down after its stop signal before the runtime kills it (systemd's TimeoutStopSec= is set 5 s longer, so the runtime acts first).",
+    // The runtime kills the guest after StopTimeout itself; systemd's own timer
+    // gets a grace period on top so the two never race (a clean stop, not a timeout).
+    systemd: service("TimeoutStopSec", (v) => t.duration.format(v === "infinity" ? v : v + STOP_GRACE_US)),
     upstart: "job", openvz: ["STOP_TIMEOUT"], lxc: [],
   }),
   restart: key({

@@ -40,7 +40,7 @@ function writeOptional(p: string, text: string): void {
 
 /** A problem line without the generator's decorations, or null for other lines. */
 function problemOf(line: string): string | null {
-  const m = /^containerctl-generator\[PID\]: (?:warning: )?(.*?)(?: \(container skipped\))?$/.exec(line);
+  const m = /^containerctl-generator\[PID\]: (.*?)(?: \(container skipped\)| \(warning\))?$/.exec(line);
   return m ? m[1] : null;
 }
 

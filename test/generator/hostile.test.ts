@@ -209,7 +209,7 @@ test("the generator and check survive all of it: skipped specs reported, the res
   assert.is(g.status, 1);
   const log = normaliseLog(g.stderr);
   assert.not.match(log, /failed:/, "the generator hit an unexpected exception");
-  for (const l of log.split("\n").filter(Boolean)) assert.match(l, /^containerctl-generator\[PID\]: (warning: )?\/\S+?(:[0-9]+)?: /);
+  for (const l of log.split("\n").filter(Boolean)) assert.match(l, /^containerctl-generator\[PID\]: \/\S+?(:[0-9]+)?: /);
   const loaded = loadAll(configDir);
   const written = readTree(outDir) as unknown as Tree;
   assertNone(treeViolations(loaded.specs, written, outDir));

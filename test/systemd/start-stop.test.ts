@@ -73,12 +73,11 @@ if (skip) {
     h.run("systemctl stop container@stubborn.service", { timeoutMs: 60_000 });
     const ms = Date.now() - t0;
     assert.ok(unitJournal("stubborn", new RegExp(`bb-guest-ignoring-PWR ${TOKEN}`)), "the guest did not get SIGPWR");
-    assert.ok(ms >= 2_500 && ms < 15_000, `stop took ${ms} ms with StopTimeout=3s`);
-    // The helper kills the guest after the plan's stop timeout while systemd's
-    // TimeoutStopSec= (the same value) runs too: whichever fires first decides
-    // between inactive (helper) and failed/timeout (systemd). Both stop it.
+    assert.ok(ms >= 2_500 && ms < 7_900, `stop took ${ms} ms with StopTimeout=3s (systemd's own timer is 3s + 5s grace)`);
+    // The helper kills the guest after the plan's stop timeout; systemd's
+    // TimeoutStopSec= is 5 s longer, so the stop is clean, not a timeout.
     const st = h.show("container@stubborn.service", ["ActiveState", "Result"]);
-    assert.ok(st.ActiveState === "inactive" || (st.ActiveState === "failed" && st.Result === "timeout"), JSON.stringify(st));
+    assert.equal(st, { ActiveState: "inactive", Result: "success" });
     h.run("systemctl reset-failed container@stubborn.service");
     assert.equal(procsIn("stubborn"), []);
   });

@@ -120,12 +120,12 @@ if (why) {
     assert.is(web.CPUQuotaPerSecUSec, "1.500000s");
     assert.is(web.TasksMax, "1024");
     assert.is(web.KillSignal, String(SIGTERM)); // Guest=auto: the runtime picks the guest's signal
-    assert.is(web.TimeoutStopUSec, "45s");
+    assert.is(web.TimeoutStopUSec, "50s"); // StopTimeout=45s + the 5 s grace (the runtime kills first)
     assert.match(web.Environment, `CONTAINERCTL_PLAN=${GEN}/containerctl/web.plan`);
     const cache = h.show("container@cache.service", props);
     assert.is(cache.MemoryMax, String(256 * 1024 * 1024));
     assert.is(cache.KillSignal, String(SIGRTMIN_3));
-    assert.is(cache.TimeoutStopUSec, "1min");
+    assert.is(cache.TimeoutStopUSec, "1min 5s");
     assert.is(cache.CPUQuotaPerSecUSec, "infinity");
     assert.is(h.show("container@db.service", props).KillSignal, String(SIGPWR));
     assert.ok(h.sh(`test -s ${GEN}/containerctl/web.plan && echo ok`).includes("ok"));
