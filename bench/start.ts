@@ -189,7 +189,8 @@ function makeSlot(peer: Peer, i: number): Slot {
   fs.rmSync(path.join(root, ".recipe"));
   fs.rmSync(path.join(root, "sbin", "init"));
   fs.writeFileSync(path.join(root, "sbin", "init"), INIT, { mode: 0o755 });
-  fs.writeFileSync(path.join(root, "etc", "os-release"), "ID=busybox\nNAME=busybox\n"); // nspawn wants an OS tree
+  fs.writeFileSync(path.join(root, "etc", "os-release"), "ID=busybox\nNAME=busybox\n"); // nspawn wants an OS tree:
+  fs.mkdirSync(path.join(root, "usr"), { recursive: true }); // os-release and /usr
   // The floor mounts no /dev: its guest needs the nodes on disk (sh's `&` opens /dev/null).
   sh(["cp", "-a", "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", path.join(root, "dev")]);
   const fifo = path.join(root, "ready");

@@ -234,32 +234,42 @@ export interface HostSnapshot {
 }
 
 /**
- * What a container could leave on the host, restricted to what can be ours
- * (other tests run on this machine at the same time): host mounts under the
- * test directories or of devpts/nsfs, our abstract sockets, /run/containerctl,
- * `ip netns`, cgroup directories named containerctl.
+ * What a container could leave on the host, restricted to what can be ours:
+ * other engineers' tests start containers on this machine at the same time,
+ * so only names carrying this test process's pid count (TestContainer and the
+ * CLI tests put it in every name), plus host mounts under the test
+ * directories and devpts mounts in the host's mount namespace.
  */
 export function hostSnapshot(): HostSnapshot {
   const tmp = os.tmpdir();
+  const ours = (s: string): boolean => s.includes(String(process.pid));
   const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter(Boolean).map((l) => {
     const f = l.split(" ");
     const sep = f.indexOf("-");
     return `${f[4]} ${f[sep + 1]} ${f[sep + 2]}`;
-  }).filter((m) => m.includes(`${tmp}/containerctl-rt-`) || / (devpts|nsfs) /.test(m)).sort();
+  }).filter((m) => m.includes(`${tmp}/containerctl-rt-`) || / devpts /.test(m)).sort();
   const unixSockets = fs.readFileSync("/proc/net/unix", "utf8").split("\n").map((l) => l.split(/\s+/)[7] ?? "")
-    .filter((p) => p.startsWith("@containerctl/")).sort();
-  const run = fs.existsSync("/run/containerctl") ? fs.readdirSync("/run/containerctl").sort() : [];
+    .filter((p) => p.startsWith("@containerctl/") && ours(p)).sort();
+  const run = fs.existsSync("/run/containerctl") ? fs.readdirSync("/run/containerctl").filter(ours).sort() : [];
   const ip = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
+  const netns = (ip.stdout ?? "").split("\n").filter(ours).join("\n");
   const cgroups: string[] = [];
-  for (const c of fs.existsSync("/sys/fs/cgroup") ? fs.readdirSync("/sys/fs/cgroup") : []) {
-    const d = path.join("/sys/fs/cgroup", c);
+  const walk = (d: string, depth: number): void => {
+    let entries: fs.Dirent[];
     try {
-      for (const e of fs.readdirSync(d)) if (e.includes("containerctl")) cgroups.push(path.join(d, e));
+      entries = fs.readdirSync(d, { withFileTypes: true });
     } catch {
-      /* not a directory */
+      return;
     }
-  }
-  return { mounts, unixSockets, run, netns: ip.stdout ?? "", cgroups: cgroups.sort() };
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(d, e.name);
+      if (ours(e.name)) cgroups.push(p);
+      if (depth > 0 && e.name.includes("containerctl")) walk(p, depth - 1);
+    }
+  };
+  for (const c of fs.existsSync("/sys/fs/cgroup") ? fs.readdirSync("/sys/fs/cgroup") : []) walk(path.join("/sys/fs/cgroup", c), 2);
+  return { mounts, unixSockets, run, netns, cgroups: cgroups.sort() };
 }
 
 /** The host's view of a process's capability bounding set, as capability numbers missing from it. */

@@ -107,6 +107,26 @@ test("run: a spec error is reported as file:line and nothing starts", () => {
   assert.not.ok(fs.existsSync("/run/containerctl/bad/plan"));
 });
 
+test("runtime/run: the foreground without Node resident; SIGTERM stops it; the state goes", async () => {
+  const wrapper = path.join(dir, "containerctl");
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec node ${CLI} -C ${configDir} "$@"\n`, { mode: 0o755 });
+  let out = "";
+  const p = spawn(path.join(__dirname, "../../../runtime/run"), [name], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CONTAINERCTL_CLI: wrapper } });
+  p.stdout!.on("data", (d) => (out += d));
+  p.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => p.on("exit", (c) => r(c)));
+  await until(() => /init up/.test(out), 8000, () => out);
+  // What runs on the host for it: this sh and the helper, no node.
+  const tree = spawnSync("ps", ["-o", "pid=,args=", "--ppid", String(p.pid)], { encoding: "utf8" }).stdout;
+  assert.match(tree, /runtime\/helper hold/);
+  assert.not.match(tree, /node/);
+  p.kill("SIGTERM");
+  assert.is(await exited, 0);
+  assert.match(out, /got SIGPWR/);
+  assert.equal(processesOf(name), []);
+  assert.not.ok(fs.existsSync(`/run/containerctl/${name}`));
+});
+
 test("stopViaHelper stops a container that no init system manages", async () => {
   const r = runCli();
   await until(() => /init up/.test(r.out()), 5000, () => r.out());
