@@ -56,7 +56,7 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
       const def: KeyDef<any> = KEYS[id];
       if (def.list && a.value === "") {
         raw.set(id, []); // systemd semantics: an empty assignment resets a list
-        origins[id] = { file: a.file, line: a.line };
+        origins[id] = a;
         continue;
       }
       if (a.value === "") {
@@ -78,27 +78,26 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
       if (!def.list) raw.set(id, value);
       else if (raw.has(id)) (raw.get(id) as unknown[]).push(value);
       else raw.set(id, [value]);
-      origins[id] = { file: a.file, line: a.line };
+      origins[id] = a; // an Assignment is an Origin: no copy per value
     }
   }
   if (errors.length > 0) return { spec: null, errors, warnings: [] };
 
-  const values = {} as Record<KeyId, unknown>;
-  for (const id of KEY_IDS) {
+  // Start from the constant defaults (one fixed-shape object, copied), then
+  // apply what the files set and the defaults derived from the name.
+  const values = { ...constantDefaults() } as Record<KeyId, unknown>;
+  for (const [id, v] of raw) values[id] = v;
+  for (const id of NAME_DEFAULTS) {
+    if (raw.has(id)) continue;
     const def: KeyDef<any> = KEYS[id];
-    if (raw.has(id)) values[id] = raw.get(id);
-    else if (def.list) values[id] = [];
-    else if (def.default === null) values[id] = undefined;
-    else if (typeof def.default === "function") {
-      // A default derived from the name can be invalid for its key (container
-      // `db_1` is not a valid Hostname=): that spec needs the key set, and only it is skipped.
-      try {
-        values[id] = def.type.parse(def.default(name));
-      } catch (e) {
-        if (!(e instanceof ValueError)) throw e;
-        errors.push({ file: mainFile, line: 0, message: `${e.message}: the default ${def.name}= comes from the container name; set ${def.name}= in [${def.section}]` });
-      }
-    } else values[id] = parsedDefault(id, def);
+    // A default derived from the name can be invalid for its key (container
+    // `db_1` is not a valid Hostname=): that spec needs the key set, and only it is skipped.
+    try {
+      values[id] = def.type.parse((def.default as (name: string) => string)(name));
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      errors.push({ file: mainFile, line: 0, message: `${e.message}: the default ${def.name}= comes from the container name; set ${def.name}= in [${def.section}]` });
+    }
   }
   if (errors.length > 0) return { spec: null, errors, warnings: [] };
   const spec: ContainerSpec = {
@@ -110,11 +109,21 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
   return fatal.length > 0 ? { spec: null, errors: fatal, warnings } : { spec, errors: [], warnings };
 }
 
-const DEFAULTS = new Map<KeyId, unknown>();
-/** Constant defaults are parsed once per process (values are never mutated). */
-function parsedDefault(id: KeyId, def: KeyDef<any>): unknown {
-  if (!DEFAULTS.has(id)) DEFAULTS.set(id, def.type.parse(def.default as string));
-  return DEFAULTS.get(id);
+const NAME_DEFAULTS = KEY_IDS.filter((id) => typeof KEYS[id].default === "function");
+let DEFAULTS: Readonly<Record<KeyId, unknown>> | null = null;
+/**
+ * Every key's value when a spec does not set it, parsed once per process:
+ * unset (undefined), an empty list (frozen: values are never mutated), or the
+ * parsed constant default. Name-derived defaults are filled in per spec.
+ */
+function constantDefaults(): Readonly<Record<KeyId, unknown>> {
+  if (DEFAULTS) return DEFAULTS;
+  const d = {} as Record<KeyId, unknown>;
+  for (const id of KEY_IDS) {
+    const def: KeyDef<any> = KEYS[id];
+    d[id] = def.list ? Object.freeze([]) : typeof def.default === "string" ? def.type.parse(def.default) : undefined;
+  }
+  return (DEFAULTS = d);
 }
 
 function unknownKey(file: string, line: number, section: string, key: string): SpecError {
