@@ -31,6 +31,7 @@ t.before(async () => {
   c.start({
     hostname: "guesthost", args: ["a b", "", "c"], env: ["FOO=bar baz"], ttys: 4, capDrop: [...DEFAULT_CAP_DROP, "sys_admin"],
     binds: [[bindRo, "/mnt/ro", "ro"], [bindRw, "/srv/data", "rw"]],
+    devices: fs.existsSync("/dev/loop-control") ? [["/dev/loop-control", "rw"]] : [],
   });
   await c.waitOutput(/guest: args=/);
   initPid = (await c.pids()).init;
@@ -94,6 +95,7 @@ t("mounts are exactly the listed ones, the old root is gone", async () => {
   const expected = [
     "/", "/dev", "/dev/console", "/dev/pts", "/dev/shm", "/dev/tty1", "/dev/tty2", "/dev/tty3", "/dev/tty4",
     "/mnt/ro", "/proc", "/proc/sys", "/proc/sys/net", "/srv/data", "/sys", ...masked.map((f) => `/proc/${f}`),
+    ...(fs.existsSync("/dev/loop-control") ? ["/dev/loop-control"] : []), // a plan device: bound from the host
   ].sort();
   assert.equal(points, expected);
   const root = r.stdout.split("\n").find((l) => l.split(" ")[4] === "/")!;
@@ -114,7 +116,8 @@ t("mounts are exactly the listed ones, the old root is gone", async () => {
 
 t("/dev holds only the listed nodes, links and a private devpts", async () => {
   const names = (await c.sh("ls -A /dev")).stdout.split("\n").filter(Boolean).sort();
-  assert.equal(names, ["console", "fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "tty1", "tty2", "tty3", "tty4", "urandom", "zero"]);
+  const extra = fs.existsSync("/dev/loop-control") ? ["loop-control"] : [];
+  assert.equal(names, ["console", "fd", "full", ...extra, "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "tty1", "tty2", "tty3", "tty4", "urandom", "zero"].sort());
   const r = await c.sh("readlink /dev/ptmx; readlink /dev/fd; readlink /dev/stdin; ls /dev/pts; stat -c '%t:%T' /dev/null /dev/tty1 /dev/console");
   assert.match(r.stdout, /^pts\/ptmx\n\/proc\/self\/fd\n\/proc\/self\/fd\/0\nptmx\n1:3\n88:/);
   // A pty from the container's own devpts does not appear on the host's.
@@ -170,6 +173,11 @@ t("mknod of the host's root disk works, opening it does not (devices cgroup); al
   assert.is(lines[lines.length - 1], "4", `/dev/zero opens: ${r.stdout}`);
   assert.ok(lines.includes("0"), `nothing read from the host's disk: ${r.stdout}`);
   assert.match(r.stdout + r.stderr, /Operation not permitted|Permission denied/);
+  // A device the plan allows is there and opens; the devices cgroup lets it through.
+  if (fs.existsSync("/dev/loop-control")) {
+    const d = spawnSync("node", [CLI, "exec", c.name, "--", "sh", "-c", "exec 3<>/dev/loop-control && echo opened"], { encoding: "utf8", timeout: 10000 });
+    assert.is(d.stdout, "opened\n", d.stderr);
+  }
   // The guest init itself is in that cgroup too.
   assert.match(fs.readFileSync(`/proc/${initPid}/cgroup`, "utf8"), new RegExp(`devices:/containerctl/${c.name}$`, "m"));
 });
