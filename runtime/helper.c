@@ -16,7 +16,8 @@
  *   helper enter -n NAME [-u FILE]... [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
  *     The last step, run inside the new namespaces once every mount is in
  *     place: pivot_root(ROOT, ROOT), detach the old root, remove the stage's
- *     scratch FILEs (paths in the new root), drop the given
+ *     scratch FILEs (paths in the new root), make /dev's null, zero, full,
+ *     random, urandom, tty and its ptmx/fd/stdio links, drop the given
  *     capabilities (names as in capabilities(7), without cap_) from the
  *     bounding set, open /dev/console on
  *     fds 0-2, close every other fd on exec, and exec INIT with a clean
@@ -51,6 +52,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -457,6 +460,26 @@ static int hold(int argc, char **argv) {
 
 /* ---- enter ---- */
 
+/* The nodes and links of a fresh /dev (the stage mounted the tmpfs and
+ * bound console and ttys). mknod here costs microseconds; a cp would cost a
+ * program start. */
+static void populate_dev(void) {
+	static const struct { const char *path; unsigned maj, min; } nodes[] = {
+		{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+		{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+	};
+	static const struct { const char *target, *path; } links[] = {
+		{ "pts/ptmx", "/dev/ptmx" }, { "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+	};
+	mode_t old = umask(0);
+	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
+		if (mknod(nodes[i].path, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0 && errno != EEXIST) die("mknod in /dev");
+	umask(old);
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+		if (symlink(links[i].target, links[i].path) < 0 && errno != EEXIST) die("symlink in /dev");
+}
+
 static int enter(int argc, char **argv) {
 	static char *env[MAX_ENV + 8], *args[MAX_ENV + 2];
 	int nenv = 0, nargs = 1, opt;
@@ -516,6 +539,7 @@ static int enter(int argc, char **argv) {
 	/* The stage's scratch files on the new /dev (mounts made from them stay). */
 	for (int i = 0; i < nunlink; i++)
 		if (unlink(unlinks[i]) < 0 && errno != ENOENT) die("cannot remove a scratch file");
+	populate_dev();
 
 	for (int i = 0; i < ncaps; i++) drop_bounding(caps[i]);
 
