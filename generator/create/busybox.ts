@@ -4,6 +4,7 @@
 // udhcpc script for DHCP. No network, no packages: it takes well under a second.
 // Pure: the host's binary and applet list come in as data (create.ts reads them).
 
+import * as path from "node:path";
 import type { GuestStep } from "./guest-files";
 
 export interface HostBusybox {
@@ -29,7 +30,8 @@ export function busyboxTreeSteps(bb: HostBusybox): GuestStep[] {
   );
   for (const a of [...bb.applets].sort()) {
     if (a === "bin/busybox" || !/^(usr\/)?s?bin\/[^/]+$/.test(a)) continue;
-    steps.push({ op: "symlink", path: `/${a}`, target: "/bin/busybox" });
+    // Relative, so the links also resolve inside the guest when seen from the host (a chroot, a backup).
+    steps.push({ op: "symlink", path: `/${a}`, target: path.posix.relative(path.posix.dirname(`/${a}`), "/bin/busybox") });
   }
   steps.push(
     { op: "file", path: "/etc/inittab", content: INITTAB, mode: 0o644 },

@@ -39,13 +39,13 @@ export function planText(plan: CreatePlan, opts: { applets?: boolean } = {}): st
   let links = 0;
   for (const s of plan.steps) {
     // A link per busybox applet would drown the plan; they are counted instead.
-    if (!opts.applets && s.op === "symlink" && s.target === "/bin/busybox") {
+    if (!opts.applets && s.op === "symlink" && /(^|\/)bin\/busybox$/.test(s.target)) {
       links++;
       continue;
     }
     out.push(stepText(s));
   }
-  if (links) out.push(`symlink (${links} busybox applets) -> /bin/busybox`);
+  if (links) out.push(`symlink (${links} busybox applets) -> /bin/busybox (relative links)`);
   out.push(`# 4. the spec, written last and never over an existing one: ${plan.paths.spec}`, plan.specText.replace(/\n$/, "").replace(/^/gm, "  | "));
   return out.join("\n") + "\n";
 }

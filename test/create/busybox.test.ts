@@ -50,8 +50,9 @@ it("create --busybox: a valid spec, a bootable rootfs, and nothing else changed"
 
   const R = v.root!;
   assert.ok(isStaticElf(path.join(R, "bin/busybox")));
-  assert.is(fs.readlinkSync(path.join(R, "sbin/init")), "/bin/busybox");
-  assert.is(fs.readlinkSync(path.join(R, "bin/sh")), "/bin/busybox");
+  assert.is(fs.readlinkSync(path.join(R, "sbin/init")), "../bin/busybox");
+  assert.is(fs.readlinkSync(path.join(R, "bin/sh")), "busybox");
+  assert.is(fs.realpathSync(path.join(R, "usr/bin/env")), path.join(fs.realpathSync(R), "bin/busybox"), "links resolve inside the guest");
   assert.match(fs.readFileSync(path.join(R, "etc/inittab"), "utf8"), /^::respawn:\/sbin\/getty .* console/m);
   assert.is(fs.statSync(path.join(R, "etc/init.d/rcS")).mode & 0o777, 0o755);
   assert.is(fs.readFileSync(path.join(R, "etc/hostname"), "utf8"), "tiny\n");

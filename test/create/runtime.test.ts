@@ -32,11 +32,24 @@ test.after.each(async () => {
       await waitFor(() => p.exitCode !== null || p.signalCode !== null, 60_000);
     }
   }
+  // What the runtime leaves after a stop (its plan; a systemd guest's empty cgroups): ours, so removed.
+  for (const n of names.splice(0)) {
+    fs.rmSync(path.join("/run/containerctl", n), { recursive: true, force: true });
+    for (const c of fs.readdirSync("/sys/fs/cgroup")) {
+      const dir = path.join("/sys/fs/cgroup", c, "containerctl", n);
+      if (fs.existsSync(dir)) spawnSync("find", [dir, "-depth", "-type", "d", "-exec", "rmdir", "{}", ";"]);
+    }
+  }
   h.cleanup();
 });
 
+const names: string[] = [];
 // The runtime's state lives in the real /run/containerctl/NAME: names unique to this run.
-const uniq = (n: string): string => `cc-test-${n}-${process.pid}`;
+const uniq = (n: string): string => {
+  const name = `cc-test-${n}-${process.pid}`;
+  names.push(name);
+  return name;
+};
 
 interface Run { p: ChildProcess; out: () => string }
 function run(name: string): Run {
