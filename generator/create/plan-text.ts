@@ -31,6 +31,9 @@ export function planText(plan: CreatePlan, opts: { applets?: boolean } = {}): st
       argvLine(b.download),
       "# 2. install from the cache into the staging directory (no network):",
       argvLine(b.install),
+      ...(b.unpackRootfs
+        ? [`#    after the first install, tar'ed to ${b.rootfsCache}; when that exists, step 2 is instead:`, argvLine(b.unpackRootfs)]
+        : ["#    (no installed-rootfs cache: the package set may make per-install secrets)"]),
     );
   } else {
     out.push("# busybox guest from the host's static busybox");
@@ -39,7 +42,7 @@ export function planText(plan: CreatePlan, opts: { applets?: boolean } = {}): st
   let links = 0;
   for (const s of plan.steps) {
     // A link per busybox applet would drown the plan; they are counted instead.
-    if (!opts.applets && s.op === "symlink" && /(^|\/)bin\/busybox$/.test(s.target)) {
+    if (!opts.applets && s.op === "symlink" && /(^|\/)busybox$/.test(s.target)) {
       links++;
       continue;
     }

@@ -73,6 +73,15 @@ export interface DebootstrapPlan {
   install: string[];
   /** Scratch directory debootstrap --make-tarball works in. */
   downloadDir: string;
+  /**
+   * The installed rootfs, as a tar made after the first install from this
+   * cache, unpacked instead of running the install again (seconds instead of
+   * dpkg's minute). null when the package set may create per-install secrets
+   * (extra packages, openssh-server's host keys), which must not be shared.
+   */
+  rootfsCache: string | null;
+  /** tar argv that unpacks rootfsCache into the staging directory (owners, modes, xattrs, ACLs kept). */
+  unpackRootfs: string[] | null;
 }
 
 export interface CreatePlan {
@@ -151,7 +160,12 @@ export function planCreate(req: CreateRequest, host: HostFacts, paths: Paths): C
     kind: "debootstrap", release: r, mirror, cacheFile, downloadDir,
     download: ["debootstrap", ...common, `--make-tarball=${cacheFile}.partial`, r.codename, downloadDir, mirror, script],
     install: ["debootstrap", ...common, `--unpack-tarball=${cacheFile}`, r.codename, cp.staging, mirror, script],
+    rootfsCache: null, unpackRootfs: null,
   };
+  if (src.packages.length === 0 && req.authorizedKeys === null) {
+    bootstrap.rootfsCache = cacheFile.replace(/\.tgz$/, ".rootfs.tar");
+    bootstrap.unpackRootfs = ["tar", "--extract", "--numeric-owner", "--preserve-permissions", "--xattrs", "--xattrs-include=*", "--acls", "-f", bootstrap.rootfsCache, "-C", cp.staging];
+  }
   const post: GuestStep[] = [];
   if (r.guest === "systemd") post.push({ op: "empty", path: "/etc/machine-id" });
   post.push({ op: "remove-debs", path: "/var/cache/apt/archives" });
