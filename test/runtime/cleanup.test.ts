@@ -134,6 +134,36 @@ test("a second start of a running container is refused and harms nothing", async
   }
 });
 
+test("without systemd: the guest's cgroup root is its own cgroup; what it makes inside goes with it", async () => {
+  const before = hostSnapshot();
+  const c = new TestContainer("cgroups");
+  try {
+    const { init, ns } = await started(c);
+    const own = fs.readFileSync("/proc/self/cgroup", "utf8");
+    const pidsLine = /^\d+:pids:(.*)$/m.exec(own);
+    const hostCg = fs.readFileSync(`/proc/${init}/cgroup`, "utf8");
+    for (const line of own.trim().split("\n")) {
+      const [, ctrl, p] = line.split(":");
+      assert.ok(hostCg.includes(`:${ctrl}:${p === "/" ? "" : p}/containerctl/${c.name}\n`), `${ctrl}: ${hostCg}`);
+    }
+    // Inside its cgroup namespace the guest's cgroup is / ...
+    const inside = await c.sh("cat /proc/1/cgroup");
+    assert.match(inside.stdout, /^\d+:devices:\/$/m);
+    if (pidsLine) {
+      // ... and a cgroup it makes lands below containerctl/NAME on the host; the parents stay out of sight.
+      const r = await c.sh("mkdir -p /tmp/cg && mount -t cgroup -o pids none /tmp/cg && mkdir /tmp/cg/child && ls /tmp/cg | grep -c containerctl; umount /tmp/cg");
+      assert.is(r.stdout.trim(), "0", r.stderr);
+      const hostDir = `/sys/fs/cgroup/pids${pidsLine[1] === "/" ? "" : pidsLine[1]}/containerctl/${c.name}/child`;
+      assert.ok(fs.existsSync(hostDir), hostDir);
+    }
+    await c.stop();
+    await gone(c.name);
+    assertNothingLeft(before, c, ns);
+  } finally {
+    c.destroy();
+  }
+});
+
 test("50 start/stop cycles leave nothing behind", async () => {
   const before = hostSnapshot();
   const c = new TestContainer("cycles");
