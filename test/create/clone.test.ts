@@ -173,4 +173,24 @@ it("destroy: refuses with no terminal and no --yes, refuses a base with snapshot
   assert.ok(await waitFor(() => true, 1));
 });
 
+it("destroy asks on a terminal: 'n' keeps everything, 'y' removes it", () => {
+  assert.is(h.cli(["create", "asked", "--busybox"]).code, 0);
+  const before = listing(h.root);
+  // script(1) gives the command a pty; the answer comes through it.
+  const ask = (answer: string): { status: number | null; out: string } => {
+    const cmd = `${process.execPath} ${path.join(__dirname, "../../cli/containerctl.js")} destroy asked`;
+    const r = spawnSync("sh", ["-c", `(sleep 1; printf '%s\\n' "$1") | script -qec "$2" /dev/null`, "sh", answer, cmd], { env: h.env, encoding: "utf8", timeout: 30_000 });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  let r = ask("n");
+  assert.is(r.status, 1, r.out);
+  assert.match(r.out, /Destroy container asked\? This removes:/);
+  assert.match(r.out, /not confirmed; nothing removed/);
+  assert.equal(listing(h.root), before);
+  r = ask("y");
+  assert.is(r.status, 0, r.out);
+  assert.not.ok(fs.existsSync(path.join(h.paths.libDir, "asked")));
+  assert.not.ok(fs.existsSync(path.join(h.paths.configDir, "asked.container")));
+});
+
 test.run();
