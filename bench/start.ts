@@ -164,7 +164,7 @@ function containerctl(devicesCgroup: boolean): Peer {
   });
   return {
     id: devicesCgroup ? "containerctl-run" : "containerctl",
-    label: devicesCgroup ? "containerctl, no systemd (own devices cgroup)" : "containerctl, systemd path (runtime/start)",
+    label: devicesCgroup ? "containerctl, no systemd (makes own cgroups)" : "containerctl, systemd path (runtime/start)",
     start: (s) => spawn(path.join(RUNTIME, "start"), [s.name], { stdio: "ignore", env: env(s) }),
     stop: async (s, p) => {
       const t0 = now();
@@ -176,6 +176,8 @@ function containerctl(devicesCgroup: boolean): Peer {
     resident: (_s, p) => hostTree(p.pid!),
   };
 }
+
+const failures = new Map<string, number>();
 
 /** containerctl: stop request → helper gone (the rest of its stop time is runtime/cleanup). */
 const helperGone = new Map<string, number[]>();
@@ -255,7 +257,18 @@ async function main(): Promise<void> {
       const fd = openReady(s);
       const t0 = now();
       const p = track(peer.start(s));
-      waitReady(fd, s);
+      try {
+        waitReady(fd, s);
+      } catch (e) {
+        // A peer that did not come up this time: say so, clean up, go on.
+        console.error(`bench/start: ${peer.id}: ${(e as Error).message}; sample dropped`);
+        failures.set(peer.id, (failures.get(peer.id) ?? 0) + 1);
+        fs.closeSync(fd);
+        p.kill("SIGKILL");
+        if (peer === lxc) spawnSync("lxc-stop", ["-k", "-P", lxcDir, "-n", s.name], { stdio: "ignore" });
+        await new Promise((res) => setTimeout(res, 500));
+        continue;
+      }
       const t1 = now();
       fs.closeSync(fd);
       await new Promise((res) => setTimeout(res, 30)); // let it settle (and reap the start command)
@@ -276,7 +289,8 @@ async function main(): Promise<void> {
   for (const peer of PEERS) {
     const st = median(startT.get(peer.id)!), sp = median(stopT.get(peer.id)!);
     const core = helperGone.get(slots.get(peer.id)![0].name);
-    const note = core ? `  (helper gone after ${fmt(median(core.slice(1)))} ms; the rest is runtime/cleanup)` : "";
+    const fails = failures.get(peer.id) ? `  [${failures.get(peer.id)} start(s) failed, dropped]` : "";
+    const note = (core ? `  (helper gone after ${fmt(median(core.slice(1)))} ms; the rest is runtime/cleanup)` : "") + fails;
     console.log(`${peer.label.padEnd(48)} ${fmt(st).padStart(9)} ${(st / floorStart).toFixed(2).padStart(7)} ${fmt(sp).padStart(8)} ${(sp / floorStop).toFixed(2).padStart(7)}${note}`);
   }
 
