@@ -190,7 +190,11 @@ async function consoleAttach(name: string, escapeChar: string): Promise<void> {
       }
       process.stdout.write(d);
     });
-    s.on("close", done);
+    s.on("close", () => {
+      // Closed before the helper said "ok": it refused us (it serves root only).
+      if (!greeted) reject(new CliError(`${name}: the console refused the connection (root only)`));
+      else done();
+    });
     stdin.on("data", (d: Buffer) => {
       const out: number[] = [];
       for (const b of d) {

@@ -236,6 +236,17 @@ t("console output reaches stdout (the unit's log) and `containerctl console` att
   assert.ok(fs.existsSync(`/proc/${initPid}`));
 });
 
+t("the control socket serves root only: console, exec and pid requests from another user are refused", async () => {
+  const asNobody = (args: string[]): ReturnType<typeof spawnSync> =>
+    spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI, ...args], { encoding: "utf8", timeout: 10000 });
+  const con = asNobody(["console", c.name]);
+  assert.is(con.status, 1);
+  assert.match(String(con.stderr), /refused the connection \(root only\)/);
+  const ex = asNobody(["exec", c.name, "--", "true"]);
+  assert.is.not(ex.status, 0);
+  assert.ok(fs.existsSync(`/proc/${initPid}`), "still running");
+});
+
 t("shell: a login shell inside reads commands from stdin", async () => {
   const r = spawnSync("node", [CLI, "shell", c.name], { input: "hostname; echo $container\n", encoding: "utf8" });
   assert.is(r.status, 0, r.stderr);
