@@ -16,7 +16,7 @@ import { checkName } from "../spec/names";
 import { writeSpecExclusive } from "./create";
 import { applySteps, readGuestFile } from "./guest-fs";
 import type { GuestStep } from "./guest-files";
-import { checkInterrupted, guarded, lstatOrNull, processesRootedIn, removeTree, runStreaming, systemdState, unmountAll } from "./host";
+import { checkInterrupted, guarded, lstatOrNull, processesRootedIn, removeTree, runStreaming, runtimeSocketListening, systemdState, unmountAll } from "./host";
 import { overlayMountArgv, readLayers, renderLayers, type Layers } from "./layers";
 import { containerPaths, DEFAULT_LIB_DIR, type Paths } from "./paths";
 import type { Reporter } from "./progress";
@@ -39,6 +39,7 @@ export function loadExisting(paths: Paths, name: string): ContainerSpec {
 
 /** Why `name` counts as running, or null. */
 export function runningReason(paths: Paths, name: string, root: string): string | null {
+  if (runtimeSocketListening(name)) return `its runtime helper listens on @containerctl/${name}`;
   const pids = processesRootedIn(root);
   if (pids.length) return `processes run inside its rootfs (pid ${pids.slice(0, 5).join(", ")})`;
   const st = systemdState(name);

@@ -78,26 +78,49 @@ export function haveCommand(cmd: string): boolean {
   });
 }
 
-/** PIDs whose root directory is `dir` or inside it: the container's processes, whatever started them. */
+/**
+ * PIDs whose root directory is `dir` (or, in our mount namespace, inside it):
+ * the container's processes, whatever started them. A pivot_root'ed guest in
+ * its own mount namespace shows "/" as its root's path, so roots are compared
+ * by device and inode (stat follows /proc/PID/root into its namespace).
+ */
 export function processesRootedIn(dir: string): number[] {
   let real: string;
+  let st: fs.Stats;
   try {
     real = fs.realpathSync(dir);
+    st = fs.statSync(real);
   } catch {
     return [];
   }
   const out: number[] = [];
   for (const e of fs.readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(e)) continue;
-    let root: string;
+    if (!/^[0-9]+$/.test(e) || Number(e) === process.pid) continue;
     try {
-      root = fs.readlinkSync(`/proc/${e}/root`);
+      const r = fs.statSync(`/proc/${e}/root`);
+      const link = fs.readlinkSync(`/proc/${e}/root`);
+      if ((r.dev === st.dev && r.ino === st.ino) || link.startsWith(real + "/")) out.push(Number(e));
     } catch {
       continue; // gone, or a kernel thread
     }
-    if (root === real || root.startsWith(real + "/")) out.push(Number(e));
   }
   return out;
+}
+
+/** The runtime's helper listens on the abstract socket @containerctl/NAME while the container runs (docs/runtime.md). */
+export function runtimeSocketListening(name: string): boolean {
+  let text = "";
+  try {
+    text = fs.readFileSync("/proc/net/unix", "utf8");
+  } catch {
+    return false;
+  }
+  // /proc/net/unix shows an abstract name's NUL padding as '@'; container names cannot contain '@'.
+  const want = `@containerctl/${name}`;
+  return text.split("\n").some((l) => {
+    const p = l.trim().split(/\s+/)[7];
+    return p !== undefined && (p === want || (p.startsWith(want) && /^@+$/.test(p.slice(want.length))));
+  });
 }
 
 /** container@NAME.service's ActiveState when systemd runs this host, else null. */

@@ -74,7 +74,18 @@ it("the busybox guest boots to a login prompt on its console and stops on SIGTER
   const r = run(name);
   assert.ok(await waitFor(() => /login: /.test(r.out()), 30_000), r.out());
   assert.is(exec(name, "cat", "/etc/hostname").stdout, `${name}\n`);
+  // A pivot_root'ed guest in its own namespaces still counts as running: destroy and clone refuse.
+  const before = listing(h.root);
+  let d = h.cli(["destroy", name, "--yes"]);
+  assert.is(d.code, 1);
+  assert.match(d.stderr, /is running/);
+  d = h.cli(["clone", name, `${name}-copy`]);
+  assert.is(d.code, 1);
+  assert.match(d.stderr, /is running/);
+  assert.equal(listing(h.root), before);
   await stop(r);
+  d = h.cli(["destroy", name, "--yes"]);
+  assert.is(d.code, 0, d.stderr);
 });
 
 it("copy and snapshot clones of a busybox guest start, and their writes do not reach the base", async () => {
