@@ -84,7 +84,7 @@ export function register(program: Command): void {
           const { planCreate } = await import("../../generator/create/plan");
           const { planText } = await import("../../generator/create/plan-text");
           const { hostFactsFor } = await import("../../generator/create/create");
-          process.stdout.write(planText(planCreate(req, hostFactsFor(req), paths)));
+          process.stdout.write(planText(planCreate(req, hostFactsFor(req, paths), paths)));
           return;
         }
         const { createContainer } = await import("../../generator/create/create");

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readIni } from "../spec/ini-reader";
 import { KEYS, type KeyId } from "../spec/keys";
-import { loadSpec, type ContainerSpec } from "../spec/load";
+import { loadSpec, readConfigDir, type ContainerSpec } from "../spec/load";
 import { checkName } from "../spec/names";
 import { writeSpecExclusive } from "./create";
 import { applySteps, readGuestFile } from "./guest-fs";
@@ -98,7 +98,7 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
     withoutKeys(src.file, srcTexts[0].text, own).replace(/\n*$/, "\n") +
     renderSpecText(settings, [`Set by containerctl clone ${req.src} ${req.dst}${req.snapshot ? " --snapshot" : ""}:`]).replace(/^/, "\n");
   const dropIns = srcTexts.slice(1).map((d) => ({ path: path.join(dp.dropIns, path.basename(d.path)), text: withoutKeys(d.path, d.text, own) }));
-  checkSpecText(req.dst, dp.spec, mainText, dropIns);
+  checkSpecText(req.dst, dp.spec, mainText, dropIns, readConfigDir(paths.configDir).defaults);
   if (src.values.addresses.length) {
     rep.step(`warning: ${req.dst} has ${req.src}'s static Address= (${src.values.addresses.map((a) => a.address).join(", ")}); change it before running both`);
   }

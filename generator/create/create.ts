@@ -8,6 +8,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readConfigDir } from "../spec/load";
 import { applySteps } from "./guest-fs";
 import { checkInterrupted, freeBytes, guarded, haveCommand, HostError, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
 import { hostMirrors } from "./mirror";
@@ -33,7 +34,7 @@ function spaceNeeded(plan: CreatePlan): number {
 
 export async function createContainer(req: CreateRequest, paths: Paths, opts: CreateOptions = {}): Promise<CreatePlan> {
   const rep = opts.reporter ?? makeReporter(req.name);
-  const plan = planCreate(req, hostFactsFor(req), paths);
+  const plan = planCreate(req, hostFactsFor(req, paths), paths);
   const cp = plan.paths;
   takenCheck(plan);
   if (plan.bootstrap.kind === "debootstrap") prepareDebootstrap(plan.bootstrap, req, opts, rep);
@@ -149,8 +150,8 @@ function why(r: RunResult, target: string): string {
 }
 
 /** What the host offers a create: architecture, mirrors (only when needed), name servers, busybox. */
-export function hostFactsFor(req: CreateRequest): HostFacts {
-  const facts: HostFacts = { arch: "", mirrors: { debian: null, ubuntu: null }, nameservers: hostNameservers(), busybox: null };
+export function hostFactsFor(req: CreateRequest, paths: Paths): HostFacts {
+  const facts: HostFacts = { arch: "", mirrors: { debian: null, ubuntu: null }, nameservers: hostNameservers(), busybox: null, defaults: readConfigDir(paths.configDir).defaults };
   if (req.source.kind === "busybox") {
     facts.busybox = hostBusybox();
     return facts;

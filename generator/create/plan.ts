@@ -59,6 +59,8 @@ export interface HostFacts {
   mirrors: Record<Distro, string | null>;
   nameservers: readonly string[];
   busybox: HostBusybox | null;
+  /** The spec directory's defaults.conf, merged under the new spec as the generator will. */
+  defaults?: { path: string; text: string } | null;
 }
 
 export interface DebootstrapPlan {
@@ -121,7 +123,7 @@ export function planCreate(req: CreateRequest, host: HostFacts, paths: Paths): C
   if (n.dns.length) settings.dns = n.dns;
   const source = release ? `${release.distro} ${release.codename}` : "busybox";
   const specText = renderSpecText(settings, [`Created by containerctl create (${source}).`, "The spec reference: man containerctl.container (docs/spec.md)."]);
-  const spec = checkSpecText(req.name, cp.spec, specText);
+  const spec = checkSpecText(req.name, cp.spec, specText, [], host.defaults ?? null);
 
   const guest = guestSteps({
     spec, init: release ? release.guest : "busybox", network: release ? release.network : "ifupdown",

@@ -26,8 +26,9 @@ export function renderSpecText(settings: SpecSettings, header: readonly string[]
 }
 
 /** Parses and validates spec text as the generator will; throws with every problem. */
-export function checkSpecText(name: string, file: string, text: string, dropIns: { path: string; text: string }[] = []): ContainerSpec {
-  const r = buildSpec(name, file, [{ path: file, text }, ...dropIns]);
+export function checkSpecText(name: string, file: string, text: string, dropIns: { path: string; text: string }[] = [], defaults: { path: string; text: string } | null = null): ContainerSpec {
+  // Merged as the generator merges: defaults.conf < NAME.container < drop-ins.
+  const r = buildSpec(name, file, [...(defaults ? [defaults] : []), { path: file, text }, ...dropIns]);
   if (!r.spec) throw new SpecBuildError(r.errors.map(formatSpecError).join("\n"));
   return r.spec;
 }

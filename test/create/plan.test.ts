@@ -151,6 +151,15 @@ test("a lib directory other than the default is written as RootDirectory=", () =
   assert.not.match(dflt.specText, /RootDirectory/);
 });
 
+test("defaults.conf is merged under the new spec: its DNS= reaches the guest, its conflicts are errors now, not at boot", () => {
+  const defaults = { path: "/etc/containerctl/defaults.conf", text: "[Network]\nDNS=192.0.2.99\nDomains=example.net\n" };
+  const plan = planCreate(req("debian", "bookworm"), { ...host, defaults }, paths);
+  const resolv = plan.steps.find((s) => s.op === "file" && s.path === "/etc/resolv.conf") as { content: string };
+  assert.match(resolv.content, /^search example\.net\nnameserver 192\.0\.2\.99$/m);
+  const bad = { path: "/etc/containerctl/defaults.conf", text: "[Network]\nInterface=eth9\n" };
+  assert.throws(() => planCreate(req("debian", "bookworm"), { ...host, defaults: bad }, paths), /Interface: applies to Type=macvlan/);
+});
+
 test("docs/create.md names every release of the table", () => {
   const doc = fs.readFileSync(path.join(GOLDEN, "../../../docs/create.md"), "utf8");
   for (const r of allReleases()) assert.ok(doc.includes(r.codename) && doc.includes(r.version), `${r.distro} ${r.codename}`);
