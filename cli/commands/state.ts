@@ -168,8 +168,50 @@ async function foregroundStates(names: string[], autostart: ReadonlySet<string>)
     } catch {
       /* exited meanwhile */
     }
-    return { ...base, load: "foreground", active: "active", sub: "running", mainPid: init, since, addresses: addressesOf(init) };
+    return { ...base, load: "foreground", active: "active", sub: "running", mainPid: init, since, addresses: addressesOf(init), ...cgroupUsage(fs, init) };
   }));
+}
+
+/**
+ * Memory, CPU and tasks of the cgroup the runtime made for the container
+ * (its init's cgroup, seen from the host): cgroup v1 controllers where the
+ * host binds them, else the unified hierarchy.
+ */
+function cgroupUsage(fs: typeof import("node:fs"), pid: number): Pick<ContainerState, "memoryCurrent" | "memoryMax" | "cpuNs" | "tasks"> {
+  const read = (f: string): number | null => {
+    try {
+      const v = fs.readFileSync(f, "utf8").trim().split(/\s+/)[0];
+      return v === "max" || !/^[0-9]+$/.test(v) || Number(v) >= 2 ** 62 ? null : Number(v);
+    } catch {
+      return null;
+    }
+  };
+  const paths = new Map<string, string>();
+  try {
+    for (const line of fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n")) {
+      const [, ctrls, p] = line.split(":");
+      if (p === undefined) continue;
+      for (const c of ctrls === "" ? ["unified"] : ctrls.split(",")) paths.set(c, p);
+    }
+  } catch {
+    return { memoryCurrent: null, memoryMax: null, cpuNs: null, tasks: null };
+  }
+  const v1 = (ctrl: string, file: string): number | null => (paths.has(ctrl) ? read(`/sys/fs/cgroup/${ctrl}${paths.get(ctrl)}/${file}`) : null);
+  const v2 = (file: string): number | null => (paths.has("unified") ? read(`/sys/fs/cgroup/unified${paths.get("unified")}/${file}`) ?? read(`/sys/fs/cgroup${paths.get("unified")}/${file}`) : null);
+  let usec: number | null = null;
+  try {
+    const stat = paths.has("unified") ? fs.readFileSync(`/sys/fs/cgroup${paths.get("unified")}/cpu.stat`, "utf8") : "";
+    const m = /^usage_usec (\d+)$/m.exec(stat);
+    usec = m ? Number(m[1]) : null;
+  } catch {
+    /* no cpu controller on the unified hierarchy */
+  }
+  return {
+    memoryCurrent: v1("memory", "memory.usage_in_bytes") ?? v2("memory.current"),
+    memoryMax: v1("memory", "memory.limit_in_bytes") ?? v2("memory.max"),
+    cpuNs: v1("cpuacct", "cpuacct.usage") ?? (usec === null ? null : usec * 1000),
+    tasks: v1("pids", "pids.current") ?? v2("pids.current"),
+  };
 }
 
 /** The unit's last journal lines, the reason a job failed. */

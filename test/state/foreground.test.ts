@@ -43,6 +43,9 @@ test("list shows the foreground container running with its init's PID; stop stop
   assert.ok(initPid > 1);
   assert.match(fs.readFileSync(`/proc/${initPid}/status`, "utf8"), /^NSpid:\s+\d+\s+1$/m, "mainPid is the guest's PID 1");
   assert.is(states.find((s) => s.name === "other")!.active, "unknown");
+  const usage = me as unknown as { memoryCurrent: number | null; tasks: number | null };
+  assert.ok((usage.memoryCurrent ?? 0) > 0, "memory of the runtime's cgroup");
+  assert.ok((usage.tasks ?? 0) >= 1, "tasks of the runtime's cgroup");
 
   const stop = ctl("stop", name);
   assert.is(stop.status, 0, stop.stderr);
