@@ -2,7 +2,7 @@
  * containerctl-helper: the two steps of the start path that POSIX sh and
  * util-linux cannot do. See docs/runtime.md.
  *
- *   helper hold  -n NAME -s SIGNAL -t TIMEOUT -c TTYS -- COMMAND...
+ *   helper hold  -n NAME -s SIGNAL -t TIMEOUT -c TTYS [-x CLEANUP] -- COMMAND...
  *     The resident piece (one per running container, the unit's main
  *     process). Allocates the console and tty ptys, unshares the pid
  *     namespace and forks COMMAND as its PID 1, copies console output to
@@ -12,6 +12,7 @@
  *     SIGHUP, SIGPWR and SIGRTMIN+3 into the guest's stop signal, SIGKILLs
  *     the guest after TIMEOUT seconds, and exits with the guest's status
  *     (133 when the guest rebooted, 0 when it halted or was stopped).
+ *     With -x (no systemd to run ExecStopPost=) it runs CLEANUP NAME first.
  *
  *   helper enter -n NAME [-u FILE]... [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
  *     The last step, run inside the new namespaces once every mount is in
@@ -293,13 +294,70 @@ static int exit_status(int status) {
 	return 128 + sig;
 }
 
+/*
+ * -x CLEANUP (no systemd to run ExecStopPost=): once the guest is gone, step
+ * out of the container's cgroups (start put us in containerctl/NAME of every
+ * hierarchy; cleanup removes those and finds them from its own cgroups),
+ * drop the control socket (cleanup refuses while it exists), and run it. So
+ * a foreground container leaves nothing behind even when whoever started it
+ * was killed.
+ */
+static int host_pidns = -1; /* our own pid namespace, for children made after the guest's is gone */
+
+static void run_cleanup(const char *cleanup, int lfd[2]) {
+	char line[PATH_MAX], suffix[300], procs[PATH_MAX + 64];
+	snprintf(suffix, sizeof suffix, "/containerctl/%s", name);
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	while (f && fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = 0;
+		char *ctrl = strchr(line, ':'), *cpath = ctrl ? strchr(ctrl + 1, ':') : NULL;
+		if (!cpath) continue;
+		*cpath++ = 0;
+		ctrl++;
+		size_t n = strlen(cpath), sl = strlen(suffix);
+		if (n < sl || strcmp(cpath + n - sl, suffix) != 0) continue;
+		cpath[n - sl] = 0;
+		const char *base;
+		char v1[128];
+		if (*ctrl == 0) base = access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+		else {
+			snprintf(v1, sizeof v1, "/sys/fs/cgroup/%s", strncmp(ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl);
+			base = v1;
+		}
+		snprintf(procs, sizeof procs, "%s%s/cgroup.procs", base, cpath);
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "0", 1) < 0) { /* cleanup will say what it cannot remove */ }
+			close(fd);
+		}
+	}
+	if (f) fclose(f);
+	close(lfd[0]);
+	close(lfd[1]);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (h.clients[i].fd >= 0) close(h.clients[i].fd);
+	/* Children would go to the guest's pid namespace, dead by now (fork: ENOMEM). */
+	if (host_pidns >= 0 && setns(host_pidns, CLONE_NEWPID) < 0) return;
+	pid_t p = fork();
+	if (p == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl(cleanup, cleanup, name, (char *)NULL);
+		_exit(127);
+	}
+	if (p > 0) waitpid(p, NULL, 0);
+}
+
 static int hold(int argc, char **argv) {
 	int ttys = 4, opt;
+	const char *cleanup = NULL;
 	h.stop_signal = SIGTERM;
 	h.timeout = 10;
-	while ((opt = getopt(argc, argv, "+n:s:t:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:t:c:x:")) != -1) {
 		switch (opt) {
 		case 'n': name = optarg; break;
+		case 'x': cleanup = optarg; break;
 		case 's':
 			h.stop_signal = signal_number(optarg);
 			if (h.stop_signal <= 0) fail("unknown stop signal");
@@ -373,6 +431,7 @@ static int hold(int argc, char **argv) {
 	int rp[2];
 	if (pipe2(rp, O_CLOEXEC) < 0) die("pipe");
 
+	host_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	if (unshare(CLONE_NEWPID) < 0) die("cannot create pid namespace");
 	h.child = fork();
 	if (h.child < 0) die("fork");
@@ -451,6 +510,7 @@ static int hold(int argc, char **argv) {
 				while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
 					if (p != h.child) continue;
 					console_output(); /* the last words of the guest */
+					if (cleanup) run_cleanup(cleanup, lfd);
 					return exit_status(status);
 				}
 			}

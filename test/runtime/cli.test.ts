@@ -127,6 +127,19 @@ test("runtime/run: the foreground without Node resident; SIGTERM stops it; the s
   assert.not.ok(fs.existsSync(`/run/containerctl/${name}`));
 });
 
+test("kill -9 of `containerctl run`: the helper stops the guest and cleans up after it", async () => {
+  const before = hostSnapshot();
+  const r = runCli();
+  await until(() => /init up/.test(r.out()), 5000, () => r.out());
+  r.p.kill("SIGKILL");
+  await until(() => processesOf(name).length === 0, 10000, () => `still running: ${processesOf(name).join(" ")}`);
+  await until(() => !fs.existsSync(`/run/containerctl/${name}`), 3000, () => "plan left behind");
+  const after = hostSnapshot();
+  assert.equal(after.cgroups, before.cgroups, "cgroups");
+  assert.equal(after.unixSockets, before.unixSockets);
+  assert.equal(after.mounts, before.mounts);
+});
+
 test("stopViaHelper stops a container that no init system manages", async () => {
   const r = runCli();
   await until(() => /init up/.test(r.out()), 5000, () => r.out());
