@@ -29,6 +29,24 @@ export function printTree(tree: Tree): string {
 }
 
 /**
+ * mkdir -p, one mkdir per missing level. Node's recursive mkdirSync costs
+ * milliseconds per call here; the generator makes ~one directory per container.
+ */
+function mkdirs(dir: string, made: Set<string>): void {
+  if (made.has(dir)) return;
+  try {
+    fs.mkdirSync(dir, 0o755);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      mkdirs(path.dirname(dir), made);
+      fs.mkdirSync(dir, 0o755);
+    } else if (code !== "EEXIST") throw e;
+  }
+  made.add(dir);
+}
+
+/**
  * Write the tree under `root`. Files are created exclusively (O_EXCL), as
  * systemd's own generators do, so an existing file (another generator's, or a
  * duplicate) is an error and nothing is replaced; a file whose write fails is
@@ -41,10 +59,7 @@ export function writeTree(root: string, tree: Tree): void {
     const e = tree.get(rel)!;
     const dest = path.join(root, rel);
     const dir = path.dirname(dest);
-    if (!made.has(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    }
+    if (!made.has(dir)) mkdirs(dir, made);
     if ("symlink" in e) {
       fs.symlinkSync(e.symlink, dest);
       continue;
