@@ -111,8 +111,8 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
     throw e;
   }
   let done = false;
-  try {
-    await guarded(async () => {
+  await guarded(async () => {
+    try {
       const steps = (root: string): GuestStep[] => guestIdentitySteps(root, oldHostname, hostname);
       if (req.snapshot) {
         rep.step(`snapshot of ${srcRoot} (overlayfs)`);
@@ -149,10 +149,10 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
         throw e;
       }
       done = true;
-    });
-  } finally {
-    if (!done) removeTree(dp.entry);
-  }
+    } finally {
+      if (!done) removeTree(dp.entry);
+    }
+  });
   return { spec: dp.spec, rootfs: dp.rootfs };
 }
 

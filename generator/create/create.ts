@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readConfigDir } from "../spec/load";
 import { applySteps } from "./guest-fs";
-import { checkInterrupted, freeBytes, guarded, haveCommand, HostError, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
+import { checkInterrupted, freeBytes, guarded, haveCommand, HostError, Interrupted, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
 import { hostMirrors } from "./mirror";
 import { checkMirrorRelease } from "./mirror-check";
 import { planCreate, type CreatePlan, type CreateRequest, type DebootstrapPlan, type HostFacts } from "./plan";
@@ -37,7 +37,7 @@ export async function createContainer(req: CreateRequest, paths: Paths, opts: Cr
   const plan = planCreate(req, hostFactsFor(req, paths), paths);
   const cp = plan.paths;
   takenCheck(plan);
-  if (plan.bootstrap.kind === "debootstrap") prepareDebootstrap(plan.bootstrap, req, opts, rep);
+  if (plan.bootstrap.kind === "debootstrap") prepareDebootstrap(plan.bootstrap, opts, rep);
   const need = spaceNeeded(plan);
   const free = freeBytes(paths.libDir);
   if (free < need) throw new CreateError(`no space: ${mb(free)} free under ${paths.libDir}, a ${plan.bootstrap.kind} guest needs about ${mb(need)}`);
@@ -54,44 +54,46 @@ export async function createContainer(req: CreateRequest, paths: Paths, opts: Cr
   const t0 = Date.now();
   try {
     await guarded(async () => {
-      if (plan.bootstrap.kind === "debootstrap") {
-        const b = plan.bootstrap;
-        if (b.rootfsCache && b.unpackRootfs && fs.existsSync(b.rootfsCache)) {
-          rep.step(`unpacking the installed ${b.release.distro} ${b.release.codename} from the cache ${b.rootfsCache}`);
-          fs.mkdirSync(cp.staging, { mode: 0o755 });
-          const r = await runStreaming(b.unpackRootfs);
-          checkInterrupted();
-          if (r.code !== 0) throw new CreateError(`unpacking ${b.rootfsCache} failed: ${r.tail.slice(-3).join(" / ")}`);
+      try {
+        if (plan.bootstrap.kind === "debootstrap") {
+          const b = plan.bootstrap;
+          if (b.rootfsCache && b.unpackRootfs && fs.existsSync(b.rootfsCache)) {
+            rep.step(`unpacking the installed ${b.release.distro} ${b.release.codename} from the cache ${b.rootfsCache}`);
+            fs.mkdirSync(cp.staging, { mode: 0o755 });
+            const r = await runStreaming(b.unpackRootfs);
+            checkInterrupted();
+            if (r.code !== 0) throw new CreateError(`unpacking ${b.rootfsCache} failed: ${r.tail.slice(-3).join(" / ")}`);
+          } else {
+            await ensureCached(b, rep);
+            rep.step(`installing ${b.release.distro} ${b.release.codename} from the cache`);
+            const r = await runStreaming(b.install, tracker(rep, packageCount(b.cacheFile)));
+            rep.end();
+            checkInterrupted();
+            if (r.code !== 0) throw new CreateError(`debootstrap failed: ${why(r, plan.paths.staging)}`);
+            if (b.rootfsCache) await saveRootfs(b.rootfsCache, cp.staging, rep);
+          }
         } else {
-          await ensureCached(b, rep);
-          rep.step(`installing ${b.release.distro} ${b.release.codename} from the cache`);
-          const r = await runStreaming(b.install, tracker(rep, packageCount(b.cacheFile)));
-          rep.end();
-          checkInterrupted();
-          if (r.code !== 0) throw new CreateError(`debootstrap failed: ${why(r, plan.paths.staging)}`);
-          if (b.rootfsCache) await saveRootfs(b.rootfsCache, cp.staging, rep);
+          rep.step("building a busybox guest");
+          fs.mkdirSync(cp.staging, { mode: 0o755 });
+          fs.chmodSync(cp.staging, 0o755);
         }
-      } else {
-        rep.step("building a busybox guest");
-        fs.mkdirSync(cp.staging, { mode: 0o755 });
-        fs.chmodSync(cp.staging, 0o755);
+        checkInterrupted();
+        rep.step("configuring the guest (host name, network, console, root password)");
+        applySteps(cp.staging, plan.steps);
+        checkInterrupted();
+        fs.renameSync(cp.staging, cp.rootfs);
+        writeSpecExclusive(cp.spec, plan.specText);
+        done = true;
+      } finally {
+        if (!done) {
+          removeTree(cp.entry);
+          if (madeLibDir) removeEmptyDirs(madeLibDir, paths.libDir);
+        }
       }
-      checkInterrupted();
-      rep.step("configuring the guest (host name, network, console, root password)");
-      applySteps(cp.staging, plan.steps);
-      checkInterrupted();
-      fs.renameSync(cp.staging, cp.rootfs);
-      writeSpecExclusive(cp.spec, plan.specText);
-      done = true;
     });
   } catch (e) {
     rep.end();
     throw explain(e, paths);
-  } finally {
-    if (!done) {
-      removeTree(cp.entry);
-      if (madeLibDir) removeEmptyDirs(madeLibDir, paths.libDir);
-    }
   }
   rep.step(`created in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${cp.spec}, ${cp.rootfs}`);
   return plan;
@@ -125,7 +127,7 @@ function explain(e: unknown, paths: Paths): Error {
   if (err.code === "ENOSPC" || /No space left on device/.test(err.message ?? "")) {
     return new CreateError(`no space left on the filesystem of ${paths.libDir} (or ${paths.cacheDir}); nothing was kept`);
   }
-  if (e instanceof Error && !(e instanceof CreateError) && err.name !== "Interrupted" && err.code) {
+  if (e instanceof Error && !(e instanceof CreateError) && !(e instanceof Interrupted) && err.code) {
     return new CreateError(`${err.message}; nothing was kept`);
   }
   return e as Error;
@@ -199,7 +201,7 @@ function hostBusybox(): HostFacts["busybox"] {
   return null;
 }
 
-function prepareDebootstrap(b: DebootstrapPlan, req: CreateRequest, opts: CreateOptions, rep: Reporter): void {
+function prepareDebootstrap(b: DebootstrapPlan, opts: CreateOptions, rep: Reporter): void {
   if (!haveCommand("debootstrap")) {
     if (!opts.installDebootstrap || !haveCommand("apt-get")) throw new CreateError("debootstrap is not installed: install the debootstrap package");
     rep.step("debootstrap is not installed; installing it now with: apt-get install -y debootstrap");
@@ -211,7 +213,6 @@ function prepareDebootstrap(b: DebootstrapPlan, req: CreateRequest, opts: Create
     const pkg = b.release.distro === "ubuntu" ? "ubuntu-keyring" : "debian-archive-keyring";
     throw new CreateError(`keyring ${keyring} is missing: install ${pkg}, or give --keyring FILE (docs/create.md)`);
   }
-  void req;
 }
 
 function packageCount(cacheFile: string): number | null {

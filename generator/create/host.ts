@@ -37,7 +37,8 @@ export function mountsUnder(dir: string): string[] {
 export function unmountAll(dir: string): void {
   for (const mp of mountsUnder(dir)) {
     // Lazy: whatever still holds it (a killed debootstrap's chroot) no longer keeps it in our tree.
-    const r = spawnSync("umount", ["-l", mp], { encoding: "utf8" });
+    // setsid: a terminal's ^C goes to its foreground group and must not stop our cleanup.
+    const r = spawnSync("setsid", ["-w", "umount", "-l", mp], { encoding: "utf8" });
     if (r.status !== 0 && mountsUnder(mp).includes(mp)) throw new HostError(`cannot unmount ${mp}: ${r.stderr.trim()}`);
   }
 }
@@ -46,7 +47,7 @@ export function unmountAll(dir: string): void {
 export function removeTree(dir: string): void {
   if (!fs.existsSync(dir) && lstatOrNull(dir) === null) return;
   unmountAll(dir);
-  const r = spawnSync("rm", ["-rf", "--one-file-system", "--", dir], { encoding: "utf8" });
+  const r = spawnSync("setsid", ["-w", "rm", "-rf", "--one-file-system", "--", dir], { encoding: "utf8" });
   if (r.status !== 0 || lstatOrNull(dir) !== null) throw new HostError(`cannot remove ${dir}: ${(r.stderr || "").trim()}`);
 }
 
@@ -149,9 +150,9 @@ export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   const sigs: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const s of sigs) process.on(s, onSignal);
   try {
-    const r = await fn();
-    checkInterrupted();
-    return r;
+    // fn checks between its steps and cleans up inside (while these handlers
+    // still turn a second ^C into a no-op instead of killing us mid-cleanup).
+    return await fn();
   } finally {
     for (const s of sigs) process.removeListener(s, onSignal);
     current = null;
