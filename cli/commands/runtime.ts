@@ -48,6 +48,7 @@ export async function containerPids(name: string): Promise<{ helper: number; ini
     s.on("close", () => resolve(buf));
   });
   const m = /^(\d+) (\d+)\n$/.exec(text);
+  if (text === "") throw new CliError(`${name}: the helper refused the request (root only)`);
   if (!m) throw new CliError(`${name}: unexpected answer from the helper: ${JSON.stringify(text)}`);
   return { helper: Number(m[1]), init: Number(m[2]) };
 }
