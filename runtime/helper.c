@@ -391,7 +391,9 @@ static int hold(int argc, char **argv) {
 	sigemptyset(&mask);
 	int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPWR, SIGRTMIN + 3 };
 	for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) sigaddset(&mask, handled[i]);
-	sigaddset(&mask, SIGPIPE);
+	/* A closed stdout (journal restarted, `| head`) must not stop the guest:
+	 * writes then fail with EPIPE, and console output is dropped. */
+	signal(SIGPIPE, SIG_IGN);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) die("signalfd");

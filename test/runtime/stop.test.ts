@@ -117,6 +117,23 @@ test("the guest's own exit status, 133 on reboot, 0 on halt", async () => {
   }, "#!/bin/sh\necho 'guest: init up'\npoweroff -f\nsleep 10\n");
 });
 
+test("a closed stdout (the journal gone) neither stops nor blocks the container", async () => {
+  const chatty = `#!/bin/sh
+echo "guest: init up"
+trap 'exit 0' PWR
+while :; do echo "guest: chatter chatter chatter"; sleep 0.01 & wait; done
+`;
+  await run("epipe", {}, async (c) => {
+    await c.waitOutput(/init up/);
+    c.proc!.stdout!.destroy(); // our end of the helper's stdout: its writes now fail with EPIPE
+    await sleep(500);
+    assert.is(c.exit, null, `still running: ${c.stderr}`);
+    const { init } = await c.pids();
+    assert.ok(fs.existsSync(`/proc/${init}`));
+    assert.is((await c.stop()).code, 0);
+  }, chatty);
+});
+
 test("stopping a container still in its start kills it", async () => {
   await run("early", {}, async (c) => {
     await sleep(1); // the helper is up, the stage may still be mounting
