@@ -41,6 +41,8 @@ export function busyboxTreeSteps(bb: HostBusybox): GuestStep[] {
     { op: "file", path: "/etc/group", content: "root:x:0:\nnogroup:x:65534:\n", mode: 0o644 },
     // The password field is set by the root-password step (locked unless asked).
     { op: "file", path: "/etc/shadow", content: "root:!:1::::::\nnobody:*:1::::::\n", mode: 0o600 },
+    // getty prints it before its prompt: \n is the host name, \l the terminal.
+    { op: "file", path: "/etc/issue", content: "BusyBox guest \\n on \\l\n\n", mode: 0o644 },
     { op: "file", path: "/etc/os-release", content: 'NAME="BusyBox"\nID=busybox\nPRETTY_NAME="BusyBox guest (containerctl)"\n', mode: 0o644 },
   );
   return steps;
