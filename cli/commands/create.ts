@@ -26,10 +26,16 @@ async function run(what: string, fn: () => Promise<void>): Promise<void> {
   }
 }
 
+/** The first line of stdin (a password piped in, or typed and ended with Enter). */
 async function readStdinLine(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8").split("\n")[0];
+  const readline = await import("node:readline");
+  const rl = readline.createInterface({ input: process.stdin, terminal: false });
+  try {
+    for await (const line of rl) return line;
+    return "";
+  } finally {
+    rl.close();
+  }
 }
 
 export function register(program: Command): void {
