@@ -31,7 +31,9 @@
  *     after joining its cgroups,
  *     fork into its pid namespace, drop from the bounding set whatever the
  *     guest init lacks, close every fd above 2 and exec COMMAND with the
- *     caller's environment; wait and exit with its status. (nsenter cannot
+ *     caller's environment; wait and exit with its status. On a terminal,
+ *     COMMAND gets a pty of the guest's devpts and we relay (raw mode),
+ *     so the caller's terminal never reaches the container. (nsenter cannot
  *     do this: after setns into the mount namespace no host binary such as
  *     setpriv can run, and before it a smaller bounding set would forbid
  *     the setns calls themselves.)
@@ -676,6 +678,20 @@ static int execin(int argc, char **argv) {
 	}
 	/* setns(mnt) made the guest's / our root and cwd; say so explicitly. */
 	if (chdir("/") < 0) die("chdir /");
+	/* On a terminal the command gets a pty of its own, relayed by us, not
+	 * the caller's terminal (which it could push input into with TIOCSTI).
+	 * From the guest's devpts (we are in its mount namespace now), so its
+	 * /dev/pts/N names it inside. */
+	int tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	int pm = -1, ps = -1;
+	struct termios saved;
+	if (tty) {
+		char pts[64];
+		open_pty(&pm, &ps, pts, sizeof pts);
+		if (tcgetattr(STDIN_FILENO, &saved) == 0) tcsetattr(ps, TCSANOW, &saved);
+		struct winsize ws;
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ioctl(pm, TIOCSWINSZ, &ws);
+	}
 	/* Block before fork: a command that exits at once must not have its
 	 * SIGCHLD discarded before we wait for it. */
 	sigset_t mask, old;
@@ -683,11 +699,17 @@ static int execin(int argc, char **argv) {
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	pid_t child = fork(); /* the pid namespace applies to children only */
 	if (child < 0) die("fork");
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (tty) {
+			setsid();
+			if (ioctl(ps, TIOCSCTTY, 0) < 0) die("cannot make the pty the controlling terminal");
+			for (int i = 0; i < 3; i++) dup2(ps, i);
+		}
 		for (int c = 0; c < 64; c++)
 			if (!(bnd & (1ULL << c))) drop_bounding(c);
 		close_from_3();
@@ -695,17 +717,56 @@ static int execin(int argc, char **argv) {
 		fprintf(stderr, "containerctl: %s: %s\n", argv[3], strerror(errno));
 		_exit(127);
 	}
-	/* The terminal's signals reach the command by itself; forward the rest. */
+	/* The terminal's signals reach the command by itself (through its pty,
+	 * or directly when there is none); TERM and HUP are passed on. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) die("signalfd");
+	if (tty) {
+		close(ps);
+		struct termios raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	int in_open = tty;
 	for (;;) {
-		int sig, status;
-		if (sigwait(&mask, &sig) != 0) continue;
-		if (sig != SIGCHLD) {
-			kill(child, sig);
+		struct pollfd pfd[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = pm, .events = POLLIN },
+		};
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR) die("poll");
+		char buf[4096];
+		if (pfd[2].revents) {
+			ssize_t n = read(pm, buf, sizeof buf);
+			if (n > 0) write_all(STDOUT_FILENO, buf, (size_t)n);
+			else if (n < 0 && errno != EAGAIN && errno != EINTR) { close(pm); pm = -1; } /* EIO: the command closed it */
+		}
+		if (pfd[1].revents) {
+			ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+			if (n > 0 && pm >= 0) write_all(pm, buf, (size_t)n);
+			else if (n <= 0) in_open = 0;
+		}
+		if (!pfd[0].revents) continue;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof si) != sizeof si) continue;
+		if (si.ssi_signo == SIGWINCH) {
+			struct winsize ws;
+			if (pm >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ioctl(pm, TIOCSWINSZ, &ws);
 			continue;
 		}
+		if (si.ssi_signo != SIGCHLD) {
+			kill(child, (int)si.ssi_signo);
+			continue;
+		}
+		int status;
 		if (waitpid(child, &status, WNOHANG) != child) continue;
+		if (pm >= 0) { /* what it wrote last */
+			ssize_t n;
+			while ((n = read(pm, buf, sizeof buf)) > 0) write_all(STDOUT_FILENO, buf, (size_t)n);
+		}
+		if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 		if (WIFEXITED(status)) return WEXITSTATUS(status);
 		return 128 + WTERMSIG(status);
 	}

@@ -213,8 +213,8 @@ t("exec: cwd /, a clean environment, no host file descriptors", async () => {
   assert.ok(!env.some((e) => e.startsWith("SECRET_HOST_VAR")));
   // Commands that exit at once, many times: exec must never miss their exit.
   for (let i = 0; i < 20; i++) {
-    const code = spawnSync("node", [CLI, "exec", c.name, "--", "sh", "-c", "exit 5"], { timeout: 10000 });
-    assert.is(code.status, 5, `run ${i}: ${code.signal ?? ""}`);
+    const code = spawnSync("node", [CLI, "exec", c.name, "--", "sh", "-c", "exit 5"], { encoding: "utf8", timeout: 10000 });
+    assert.is(code.status, 5, `run ${i}: ${code.signal ?? ""} ${code.stderr}`);
   }
 });
 
@@ -246,6 +246,16 @@ t("the control socket serves root only: console, exec and pid requests from anot
   assert.is(ex.status, 1);
   assert.match(String(ex.stderr), /refused the request \(root only\)/);
   assert.ok(fs.existsSync(`/proc/${initPid}`), "still running");
+});
+
+t("exec on a terminal: the command gets a pty of the guest's own devpts, never the caller's terminal", async () => {
+  // script(1) gives the CLI a terminal; inside, fd 0 must be a pty of the container's devpts.
+  const r = spawnSync("script", ["-qec", `${process.execPath} ${CLI} exec ${c.name} -- sh -c 'tty; ls -1 /dev/pts; exit 4'`, "/dev/null"], { encoding: "utf8", timeout: 10000 });
+  assert.match(r.stdout, /\/dev\/pts\/0\r\n0\r\nptmx\r\n/, JSON.stringify(r.stdout));
+  assert.is(r.status, 4, "its status passes through script");
+  // The relay restored the caller's terminal: a later command on it sees cooked mode.
+  const s2 = spawnSync("script", ["-qec", `${process.execPath} ${CLI} exec ${c.name} -- true; stty -a | grep -o ' icanon'`, "/dev/null"], { encoding: "utf8", timeout: 10000 });
+  assert.match(s2.stdout, / icanon/);
 });
 
 t("shell: a login shell inside reads commands from stdin", async () => {
