@@ -26,6 +26,7 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { hostMirrors } from "../../generator/create/mirror";
 
 /** The project checkout (this file runs as dist/test/lib/systemd-harness.js). */
 export const PROJECT_DIR = path.resolve(__dirname, "../../..");
@@ -107,24 +108,15 @@ export function unavailableReason(): string | null {
 // ---------------------------------------------------------------- the mirror
 
 /**
- * The Debian archive this machine's apt is configured with, for debootstrap.
- * First from apt's own view of its sources (`apt-get indextargets`, which
- * knows each source's Release Origin/Label once `apt-get update` has run),
- * else from the sources files: a `deb` source whose suite is the host's own
- * release codename. Nothing is hard-coded.
+ * The Debian archive this machine's apt is configured with, for debootstrap:
+ * the same lookup `containerctl create` uses (generator/create/mirror.ts:
+ * apt's own view of its sources, else the sources files). Nothing is hard-coded.
  */
 export function debianMirror(): string {
   const override = process.env.CONTAINERCTL_TEST_MIRROR;
   if (override) return override;
-  const r = host("apt-get", ["indextargets", "--format", "$(REPO_URI)\t$(ORIGIN)\t$(LABEL)\t$(CODENAME)\t$(TARGET_OF)", "Identifier: Packages"]);
-  if (r.code === 0) {
-    for (const line of r.stdout.split("\n")) {
-      const [uri, origin, label, codename, targetOf] = line.split("\t");
-      if (uri && origin === "Debian" && label === "Debian" && targetOf === "deb" && codename && !codename.includes("-")) return uri;
-    }
-  }
-  const fromFiles = mirrorFromSourcesFiles();
-  if (fromFiles) return fromFiles;
+  const found = hostMirrors().debian;
+  if (found) return found;
   throw new Error("systemd-harness: cannot find a Debian mirror in apt's configuration (/etc/apt/sources.list*); set CONTAINERCTL_TEST_MIRROR");
 }
 
@@ -138,61 +130,6 @@ export function aptProxyEnv(): NodeJS.ProcessEnv {
     else env.https_proxy = v;
   }
   return env;
-}
-
-interface AptSource { types: string[]; uris: string[]; suites: string[]; components: string[] }
-
-/** Parses one-line (.list) and deb822 (.sources) apt source files. */
-export function parseAptSources(text: string, deb822: boolean): AptSource[] {
-  const out: AptSource[] = [];
-  if (!deb822) {
-    for (const raw of text.split("\n")) {
-      const line = raw.replace(/#.*/, "").trim();
-      if (!line) continue;
-      const words = line.replace(/\[[^\]]*\]/, " ").split(/\s+/).filter(Boolean);
-      if (words.length < 3) continue;
-      out.push({ types: [words[0]], uris: [words[1]], suites: [words[2]], components: words.slice(3) });
-    }
-    return out;
-  }
-  for (const para of text.split(/\n\s*\n/)) {
-    const fields = new Map<string, string>();
-    let last = "";
-    for (const raw of para.split("\n")) {
-      if (raw.startsWith("#")) continue;
-      if (/^\s/.test(raw) && last) {
-        fields.set(last, `${fields.get(last)} ${raw.trim()}`);
-        continue;
-      }
-      const m = /^([A-Za-z-]+):\s*(.*)$/.exec(raw);
-      if (m) fields.set((last = m[1].toLowerCase()), m[2]);
-    }
-    if ((fields.get("enabled") ?? "yes").toLowerCase() === "no") continue;
-    const words = (k: string): string[] => (fields.get(k) ?? "").split(/\s+/).filter(Boolean);
-    if (words("uris").length) out.push({ types: words("types"), uris: words("uris"), suites: words("suites"), components: words("components") });
-  }
-  return out;
-}
-
-function mirrorFromSourcesFiles(): string | null {
-  const osRelease = fs.existsSync("/etc/os-release") ? fs.readFileSync("/etc/os-release", "utf8") : "";
-  const codename = /^VERSION_CODENAME="?([^"\n]*)"?/m.exec(osRelease)?.[1];
-  const files: [string, boolean][] = [];
-  if (fs.existsSync("/etc/apt/sources.list")) files.push(["/etc/apt/sources.list", false]);
-  const d = "/etc/apt/sources.list.d";
-  if (fs.existsSync(d)) {
-    for (const f of fs.readdirSync(d).sort()) {
-      if (f.endsWith(".list")) files.push([path.join(d, f), false]);
-      if (f.endsWith(".sources")) files.push([path.join(d, f), true]);
-    }
-  }
-  for (const [file, deb822] of files) {
-    for (const s of parseAptSources(fs.readFileSync(file, "utf8"), deb822)) {
-      if (!s.types.includes("deb") || !s.components.includes("main")) continue;
-      if (codename && s.suites.includes(codename)) return s.uris[0];
-    }
-  }
-  return null;
 }
 
 // ----------------------------------------------------------------- the image
