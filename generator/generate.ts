@@ -5,7 +5,7 @@
 import type { SpecError } from "./spec/errors";
 import { type ContainerSpec, listSpecNames, loadSpec, readConfigDir } from "./spec/load";
 import { hostInterfaceName } from "./render/derive";
-import { renderSystemd } from "./render/systemd";
+import { type RenderFailure, renderSystemd } from "./render/systemd";
 import type { Tree } from "./tree";
 
 export const DEFAULT_CONFIG_DIR = "/etc/containerctl";
@@ -54,9 +54,14 @@ export interface GenerateResult extends LoadedSpecs {
   tree: Tree;
 }
 
-export function generateSystemd(configDir: string, outputDir: string): GenerateResult {
+/** Load every spec, render them; a container the renderer could not write safely joins the errors. */
+export function generateWith(configDir: string, render: (specs: ContainerSpec[]) => { tree: Tree; failed: RenderFailure[] }): GenerateResult {
   const loaded = loadAll(configDir);
-  const { tree, failed } = renderSystemd(loaded.specs, outputDir);
+  const { tree, failed } = render(loaded.specs);
   for (const f of failed) loaded.errors.push({ file: f.spec.file, line: 0, message: `cannot be written safely: ${f.error}` });
   return { ...loaded, specs: loaded.specs.filter((s) => !failed.some((f) => f.spec === s)), tree };
+}
+
+export function generateSystemd(configDir: string, outputDir: string): GenerateResult {
+  return generateWith(configDir, (specs) => renderSystemd(specs, outputDir));
 }

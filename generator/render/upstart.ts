@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Handlebars from "handlebars";
 import { EscapeError, shellQuote } from "../escape";
-import { loadAll, type LoadedSpecs } from "../generate";
+import { generateWith, type GenerateResult } from "../generate";
 import type { ContainerSpec } from "../spec/load";
 import { addFile, type Tree } from "../tree";
 import { seconds } from "./derive";
@@ -119,16 +119,11 @@ export function renderUpstart(all: readonly ContainerSpec[], jobDir: string): { 
   return { tree, failed };
 }
 
-export interface UpstartResult extends LoadedSpecs {
-  tree: Tree;
-}
+export type UpstartResult = GenerateResult;
 
 /** `containerctl generate --upstart DIR`: load every spec, render the jobs for DIR. */
 export function generateUpstart(configDir: string, jobDir: string): UpstartResult {
-  const loaded = loadAll(configDir);
-  const { tree, failed } = renderUpstart(loaded.specs, jobDir);
-  for (const f of failed) loaded.errors.push({ file: f.spec.file, line: 0, message: `cannot be written safely: ${f.error}` });
-  return { ...loaded, specs: loaded.specs.filter((s) => !failed.some((f) => f.spec === s)), tree };
+  return generateWith(configDir, (specs) => renderUpstart(specs, jobDir));
 }
 
 // ---- writing edge ----
