@@ -211,18 +211,33 @@ export function namespacesOf(pid: number): string[] {
   return fs.readdirSync(`/proc/${pid}/ns`).map((n) => fs.readlinkSync(`/proc/${pid}/ns/${n}`)).filter((l) => !l.startsWith("user:") && !l.startsWith("time"));
 }
 
-/** Every namespace any process on the host holds (as "type:[inode]"). */
-export function allNamespaces(): Set<string> {
-  const s = new Set<string>();
+/**
+ * Who still holds any of `namespaces` ("type:[inode]"): processes (pid →
+ * the namespaces), and nsfs bind mounts in the host's mount table. Inode
+ * numbers are reused as soon as a namespace is freed, and other tests create
+ * namespaces on this machine all the time, so a holder counts only when it is
+ * a process of container `name` (its environment says so) or a mount.
+ */
+export function namespaceHolders(name: string, namespaces: readonly string[]): string[] {
+  const wanted = new Set(namespaces);
+  const out: string[] = [];
   for (const p of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(p)) continue;
     try {
-      for (const n of fs.readdirSync(`/proc/${p}/ns`)) s.add(fs.readlinkSync(`/proc/${p}/ns/${n}`));
+      const held = fs.readdirSync(`/proc/${p}/ns`).map((n) => fs.readlinkSync(`/proc/${p}/ns/${n}`)).filter((l) => wanted.has(l));
+      if (held.length === 0) continue;
+      const env = fs.readFileSync(`/proc/${p}/environ`, "latin1").split("\0");
+      if (env.includes(`CONTAINERCTL_NAME=${name}`) || env.includes(`container_name=${name}`)) out.push(`pid ${p}: ${held.join(" ")}`);
     } catch {
       /* exited meanwhile */
     }
   }
-  return s;
+  for (const l of fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const f = l.split(" ");
+    const sep = f.indexOf("-");
+    if (sep > 0 && f[sep + 1] === "nsfs" && wanted.has(f[3])) out.push(`nsfs mount ${f[4]}: ${f[3]}`);
+  }
+  return out;
 }
 
 export interface HostSnapshot {

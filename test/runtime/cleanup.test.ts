@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  RUNTIME_DIR, TestContainer, allNamespaces, buildHelper, hostSnapshot, namespacesOf, processesOf, sleep, type HostSnapshot,
+  RUNTIME_DIR, TestContainer, buildHelper, hostSnapshot, namespaceHolders, namespacesOf, processesOf, sleep, type HostSnapshot,
 } from "../lib/runtime-harness";
 
 buildHelper();
@@ -30,8 +30,7 @@ function assertNothingLeft(before: HostSnapshot, c: TestContainer, namespaces: s
   assert.equal(after.run, before.run, "/run/containerctl");
   assert.is(after.netns, before.netns, "ip netns");
   assert.equal(after.cgroups, before.cgroups, "cgroups");
-  const live = allNamespaces();
-  assert.equal(namespaces.filter((n) => live.has(n)), [], "the container's namespaces are gone");
+  assert.equal(namespaceHolders(c.name, namespaces), [], "nothing holds the container's namespaces");
 }
 
 async function started(c: TestContainer): Promise<{ helper: number; init: number; ns: string[] }> {
@@ -53,6 +52,32 @@ test("a normal stop leaves nothing behind", async () => {
     await gone(c.name);
     assertNothingLeft(before, c, ns);
   } finally {
+    c.destroy();
+  }
+});
+
+test("the leak checks can fail: a namespace kept by a bind mount and a stray cgroup are seen", async () => {
+  const before = hostSnapshot();
+  const c = new TestContainer("canary");
+  const keep = path.join(c.dir, "netns");
+  try {
+    const { init, ns } = await started(c);
+    fs.writeFileSync(keep, "");
+    assert.is(spawnSync("mount", ["--bind", `/proc/${init}/ns/net`, keep]).status, 0);
+    await c.stop();
+    await gone(c.name);
+    assert.ok(namespaceHolders(c.name, ns).some((h) => h.startsWith("nsfs mount")), "the kept net namespace is reported");
+    spawnSync("umount", [keep]);
+    assert.equal(namespaceHolders(c.name, ns), []);
+    const stray = `/sys/fs/cgroup/pids/containerctl-canary-${process.pid}`;
+    fs.mkdirSync(stray);
+    try {
+      assert.not.equal(hostSnapshot().cgroups, before.cgroups, "a cgroup with our name is seen");
+    } finally {
+      fs.rmdirSync(stray);
+    }
+  } finally {
+    spawnSync("umount", [keep]);
     c.destroy();
   }
 });
