@@ -9,6 +9,9 @@
 // shows every problem. The parser is exported too: the tests read generated
 // jobs back with it to prove no spec value adds a stanza or ends a script.
 
+/** Where upstart reads its job files (init(5)). */
+export const UPSTART_JOB_DIR = "/etc/init";
+
 export interface JobProblem {
   line: number;
   message: string;

@@ -8,7 +8,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
-import { renderSpecManPage } from "../../generator/docs";
 import { shellQuote } from "../../generator/escape";
 
 const PROJECT = path.resolve(__dirname, "../../..");
@@ -43,6 +42,9 @@ function execLauncher(nodePath: string, target: string): string {
 }
 
 function layout(nodePath: string): Layout {
+  // Handlebars (docs) is loaded only when installing, not by every command.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { renderSpecManPage } = require("../../generator/docs") as typeof import("../../generator/docs");
   const files: Layout["files"] = new Map();
   files.set("/usr/lib/systemd/system-generators/containerctl-generator", launcher(nodePath, `${LIB}/dist/generator/main.js`));
   files.set("/usr/sbin/containerctl", execLauncher(nodePath, `${LIB}/dist/cli/containerctl.js`));

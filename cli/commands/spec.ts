@@ -6,10 +6,9 @@ import { generateSystemd, loadAll } from "../../generator/generate";
 import { formatSpecError, type SpecError } from "../../generator/spec/errors";
 import { loadSpec, SPEC_SUFFIX } from "../../generator/spec/load";
 import { printTree, writeTree } from "../../generator/tree";
+// The upstart side (issue 6); its renderer (Handlebars) is loaded only by generate --upstart.
+import { UPSTART_JOB_DIR } from "../../generator/upstart-check";
 // upstart (issue 6): --upstart on check and generate.
-import * as fs from "node:fs";
-import { checkJob } from "../../generator/upstart-check";
-import { generateUpstart, UPSTART_JOB_DIR, writeUpstartTree } from "../../generator/render/upstart";
 
 function report(errors: SpecError[], warnings: SpecError[]): void {
   for (const e of errors) process.stderr.write(`${formatSpecError(e)}\n`);
@@ -22,8 +21,10 @@ export function register(program: Command): void {
     .description("validate container specs; print every problem as file:line: [Section] Key: message")
     .argument("[files...]", "spec files (NAME.container); default: every spec in the config directory")
     .option("--upstart", "check upstart job files instead, against upstart 0.6.5's job grammar")
-    .action((files: string[], opts: { upstart?: boolean }) => {
+    .action(async (files: string[], opts: { upstart?: boolean }) => {
       if (opts.upstart) {
+        const fs = await import("node:fs");
+        const { checkJob } = await import("../../generator/upstart-check");
         // upstart (issue 6): job files, reported as file:line: message.
         let bad = 0;
         if (files.length === 0) process.stderr.write("check --upstart: name the job files to check\n");
@@ -74,9 +75,10 @@ export function register(program: Command): void {
     .option("-n, --dry-run", "print every file and symlink instead of writing them")
     .option("-o, --output <dir>", "output directory", "/run/systemd/generator")
     .option("--upstart [dir]", `write upstart jobs and plans instead, into dir (default ${UPSTART_JOB_DIR})`)
-    .action((opts: { dryRun?: boolean; output: string; upstart?: string | true }) => {
+    .action(async (opts: { dryRun?: boolean; output: string; upstart?: string | true }) => {
       const configDir: string = program.opts().configDir;
       if (opts.upstart !== undefined) {
+        const { generateUpstart, writeUpstartTree } = await import("../../generator/render/upstart");
         // upstart (issue 6): same specs, upstart jobs; see docs/upstart.md.
         const dir = path.resolve(opts.upstart === true ? UPSTART_JOB_DIR : opts.upstart);
         const u = generateUpstart(configDir, dir);

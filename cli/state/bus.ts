@@ -7,6 +7,7 @@ import Module from "node:module";
 
 // dbus-next loads xml2js (~16 ms) at start-up for introspection, which we never
 // use (raw calls only): stand in a stub that loads the real module on first use.
+// test/cli/lazy-load.test.ts checks that `list` does not load it.
 function deferXml2js(): void {
   const req = Module.createRequire(require.resolve("dbus-next"));
   const file = req.resolve("xml2js");
@@ -19,10 +20,19 @@ function deferXml2js(): void {
     }
     return real;
   };
+  // MessageBus's constructor makes an xml2js.Builder (for serving introspection
+  // data): a stand-in that builds the real one only if XML is ever produced.
+  class LazyBuilder {
+    constructor(private readonly opts: unknown) {}
+    buildObject(o: unknown): string {
+      const B = load().Builder as new (opts: unknown) => { buildObject(o: unknown): string };
+      return new B(this.opts).buildObject(o);
+    }
+  }
   const stub = new Module(file);
   stub.filename = file;
   stub.loaded = true;
-  stub.exports = new Proxy({}, { get: (_t, k) => load()[k as string], has: (_t, k) => k in load() });
+  stub.exports = new Proxy({}, { get: (_t, k) => (k === "Builder" ? LazyBuilder : load()[k as string]), has: (_t, k) => k in load() });
   require.cache[file] = stub;
 }
 deferXml2js();

@@ -24,7 +24,7 @@ import { seconds } from "./derive";
 import { renderPlan } from "./plan";
 import { autostartOrder, type RenderFailure } from "./systemd";
 
-export const UPSTART_JOB_DIR = "/etc/init";
+export { UPSTART_JOB_DIR } from "../upstart-check";
 export const INSTANCE_JOB = "container.conf";
 export const AUTOSTART_JOB = "containers.conf";
 export const PLAN_SUBDIR = "containerctl";

@@ -31,16 +31,24 @@ test("the generator loads no dbus-next, commander or handlebars", () => {
 });
 
 for (const args of [["check"], ["generate", "--dry-run"], ["--help"]]) {
-  test(`containerctl ${args.join(" ")} does not load dbus-next`, () => {
+  test(`containerctl ${args.join(" ")} loads neither dbus-next nor handlebars`, () => {
     const mods = loadedModules([join(dist, "cli/containerctl.js"), ...args]);
     assert.ok(mods.some((m) => m.includes("node_modules/commander/")), "the hook saw the CLI's modules");
     assert.not.ok(mods.some((m) => m.includes("node_modules/dbus-next/")));
+    assert.not.ok(mods.some((m) => m.includes("node_modules/handlebars/")));
   });
 }
 
-test("containerctl list does load dbus-next (the check above can fail)", () => {
+test("containerctl list loads dbus-next (the check above can fail) but not xml2js", () => {
   const mods = loadedModules([join(dist, "cli/containerctl.js"), "list", "--timeout", "500"]);
   assert.ok(mods.some((m) => m.includes("node_modules/dbus-next/")));
+  // xml2js/lib/xml2js.js is still resolved (served by the stand-in); its parts load only with the real one.
+  assert.not.ok(mods.some((m) => m.includes("node_modules/xml2js/lib/builder.js")), "introspection's XML code is deferred");
+});
+
+test("generate --upstart loads handlebars (the check above can fail)", () => {
+  const mods = loadedModules([join(dist, "cli/containerctl.js"), "generate", "--upstart", "--dry-run"]);
+  assert.ok(mods.some((m) => m.includes("node_modules/handlebars/")));
 });
 
 test.run();
