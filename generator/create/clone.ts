@@ -180,5 +180,6 @@ function guestIdentitySteps(root: string, oldName: string, newName: string): Gue
     if (next !== hosts) steps.push({ op: "file", path: "/etc/hosts", content: next, mode: 0o644 });
   }
   steps.push({ op: "empty", path: "/etc/machine-id" });
+  if (readGuestFile(root, "/var/lib/dbus/machine-id") !== null) steps.push({ op: "symlink", path: "/var/lib/dbus/machine-id", target: "/etc/machine-id" });
   return steps;
 }

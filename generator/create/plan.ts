@@ -169,7 +169,11 @@ export function planCreate(req: CreateRequest, host: HostFacts, paths: Paths): C
     bootstrap.unpackRootfs = ["tar", "--extract", "--numeric-owner", "--preserve-permissions", "--xattrs", "--xattrs-include=*", "--acls", "-f", bootstrap.rootfsCache, "-C", cp.staging];
   }
   const post: GuestStep[] = [];
-  if (r.guest === "systemd") post.push({ op: "empty", path: "/etc/machine-id" });
+  if (r.guest === "systemd") {
+    // Each container makes its own machine-id at first boot; dbus's copy (which its
+    // postinst writes as a file) must follow it, not keep the installing system's.
+    post.push({ op: "empty", path: "/etc/machine-id" }, { op: "symlink", path: "/var/lib/dbus/machine-id", target: "/etc/machine-id" });
+  }
   post.push({ op: "remove-debs", path: "/var/cache/apt/archives" });
   return { name: req.name, paths: cp, specText, spec, bootstrap, steps: [...guest, ...post] };
 }

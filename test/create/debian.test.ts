@@ -31,6 +31,7 @@ function checkGuest(name: string, hostname: string): void {
   assert.ok(fs.existsSync(path.join(R, "lib/systemd/systemd")));
   assert.is(fs.readFileSync(path.join(R, "etc/hostname"), "utf8"), `${hostname}\n`);
   assert.is(fs.statSync(path.join(R, "etc/machine-id")).size, 0, "each container makes its own machine-id at first boot");
+  assert.is(fs.readlinkSync(path.join(R, "var/lib/dbus/machine-id")), "/etc/machine-id", "D-Bus's machine id follows it");
   assert.match(fs.readFileSync(path.join(R, "etc/shadow"), "utf8"), /^root:!/m);
   assert.equal(fs.readdirSync(path.join(R, "var/cache/apt/archives")).filter((f) => f.endsWith(".deb")), []);
   // systemd-networkd enabled as `systemctl enable` would, with a unit that exists in the guest.
