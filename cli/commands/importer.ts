@@ -5,8 +5,6 @@
 
 import * as path from "node:path";
 import type { Command } from "commander";
-import { applyImport, exitStatus, planImport } from "../../generator/import/openvz-import";
-import { formatHuman, toJson } from "../../generator/import/openvz-report";
 
 interface OpenvzOptions {
   all?: boolean;
@@ -30,7 +28,10 @@ export function register(program: Command): void {
     .option("--force", "replace a spec imported earlier whose content differs")
     .option("--in-place", "run the guest from VE_PRIVATE as it is (simfs layout only); the importer never writes to it")
     .addHelpText("after", "\nExit status: 0 done, nothing to review; 2 done, lines marked ! need review; 1 something failed.\nThe root filesystem is not copied yet: without --in-place, copy VE_PRIVATE to the spec's RootDirectory.")
-    .action((ctids: string[], opts: OpenvzOptions) => {
+    .action(async (ctids: string[], opts: OpenvzOptions) => {
+      // The importer is loaded only by this command.
+      const { applyImport, exitStatus, planImport } = await import("../../generator/import/openvz-import");
+      const { formatHuman, toJson } = await import("../../generator/import/openvz-report");
       if (ctids.length > 0 === Boolean(opts.all)) {
         process.stderr.write("containerctl import openvz: name the containers (CTID...) or give --all, not both\n");
         process.exitCode = 1;

@@ -39,6 +39,11 @@ for (const args of [["check"], ["generate", "--dry-run"], ["--help"]]) {
   });
 }
 
+test("containerctl --help loads no command's implementation (importer, create)", () => {
+  const mods = loadedModules([join(dist, "cli/containerctl.js"), "--help"]);
+  assert.equal(mods.filter((m) => /dist\/generator\/(import|create)\//.test(m)), []);
+});
+
 test("containerctl list loads dbus-next (the check above can fail) but not xml2js", () => {
   const mods = loadedModules([join(dist, "cli/containerctl.js"), "list", "--timeout", "500"]);
   assert.ok(mods.some((m) => m.includes("node_modules/dbus-next/")));
