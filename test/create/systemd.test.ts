@@ -5,6 +5,7 @@
 // the host with its directories pointed into the harness's root filesystem.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
@@ -24,7 +25,6 @@ if (skip) {
   /** `containerctl create` on the host into the harness's /etc/containerctl and /var/lib/containerctl. */
   function createInside(args: string[]): void {
     const env = { ...t.env, CONTAINERCTL_CONFIG_DIR: path.join(h.rootfs, "etc/containerctl"), CONTAINERCTL_LIB_DIR: path.join(h.rootfs, "var/lib/containerctl") };
-    const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
     const r = spawnSync(process.execPath, [path.join(__dirname, "../../cli/containerctl.js"), "create", ...args], { env, encoding: "utf8", timeout: 30 * 60_000 });
     assert.is(r.status, 0, r.stderr);
     // The spec names the host's view of the rootfs; inside, it is the default path: drop the line.
