@@ -205,7 +205,7 @@ function prepareDebootstrap(b: DebootstrapPlan, opts: CreateOptions, rep: Report
   if (!haveCommand("debootstrap")) {
     if (!opts.installDebootstrap || !haveCommand("apt-get")) throw new CreateError("debootstrap is not installed: install the debootstrap package");
     rep.step("debootstrap is not installed; installing it now with: apt-get install -y debootstrap");
-    const r = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "debootstrap"], { stdio: ["ignore", "inherit", "inherit"] });
+    const r = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", "--no-upgrade", "debootstrap"], { stdio: ["ignore", "inherit", "inherit"] });
     if (r.status !== 0 || !haveCommand("debootstrap")) throw new CreateError("could not install debootstrap (apt-get install debootstrap failed)");
   }
   const keyring = b.install.find((a) => a.startsWith("--keyring="))?.slice("--keyring=".length);
