@@ -162,9 +162,8 @@ it("unreachable mirror: the download fails with a clear message and leaves nothi
 
 it("debootstrap missing from PATH: create says so, tries apt-get, and fails cleanly when it is still not found", () => {
   const before = listing(h.root);
-  const { spawnSync: run } = require("node:child_process") as typeof import("node:child_process");
   // /usr/sbin (debootstrap's home) is left out; apt-get in /usr/bin finds it installed already and changes nothing.
-  const r = run(process.execPath, [path.join(__dirname, "../../cli/containerctl.js"), "create", "web", "--distro", "debian", "--release", "bookworm", "--mirror", "http://127.0.0.1:9/debian"], {
+  const r = spawnSync(process.execPath, [path.join(__dirname, "../../cli/containerctl.js"), "create", "web", "--distro", "debian", "--release", "bookworm", "--mirror", "http://127.0.0.1:9/debian"], {
     env: { ...h.env, PATH: "/usr/bin:/bin" }, encoding: "utf8", timeout: 120_000,
   });
   assert.is(r.status, 1, r.stderr);
