@@ -45,6 +45,10 @@ export function derivedMac(name: string): string {
   return bytes.map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
+/** The overlay root's writable layers, defaulted beside the container's rootfs. */
+export const overlayUpper = (spec: ContainerSpec): string => spec.values.rootUpper ?? `/var/lib/containerctl/${spec.name}/upper`;
+export const overlayWork = (spec: ContainerSpec): string => spec.values.rootWork ?? `/var/lib/containerctl/${spec.name}/work`;
+
 export function stopSignal(spec: ContainerSpec): "SIGRTMIN+3" | "SIGPWR" | "auto" {
   const g = spec.values.guest;
   return g === "auto" || g === undefined ? "auto" : g === "systemd" ? "SIGRTMIN+3" : "SIGPWR";

@@ -6,7 +6,7 @@
 
 import { planField } from "../escape";
 import type { ContainerSpec } from "../spec/load";
-import { derivedMac, droppedCapabilities, hostInterfaceName, seconds, stopSignal } from "./derive";
+import { derivedMac, droppedCapabilities, hostInterfaceName, overlayUpper, overlayWork, seconds, stopSignal } from "./derive";
 
 export const PLAN_VERSION = "1";
 
@@ -20,6 +20,11 @@ export function renderPlan(spec: ContainerSpec): string {
   add("name", spec.name);
   add("source", spec.file);
   add("root", v.root!);
+  if (v.rootLower.length > 0) {
+    for (const l of v.rootLower) add("root_lower", l);
+    add("root_upper", overlayUpper(spec));
+    add("root_work", overlayWork(spec));
+  }
   add("hostname", v.hostname!);
   add("guest", v.guest!);
   add("stop_signal", stopSignal(spec));

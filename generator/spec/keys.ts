@@ -59,6 +59,21 @@ export const KEYS = {
     doc: "Root filesystem of the guest; entered with pivot_root.",
     systemd: "plan", upstart: "runtime", openvz: ["VE_PRIVATE", "VE_ROOT"], lxc: ["lxc.rootfs.path"],
   }),
+  rootLower: key({
+    section: "Container", name: "RootLowerDirectory", type: t.layerPath, list: true, default: null,
+    doc: "Read-only lower layer(s) of an overlayfs root, topmost first (a snapshot: clone --snapshot); RootDirectory= is where it is assembled, inside the container's mount namespace only.",
+    systemd: "plan", upstart: "runtime", openvz: [], lxc: ["lxc.rootfs.path"],
+  }),
+  rootUpper: key({
+    section: "Container", name: "RootUpperDirectory", type: t.layerPath, list: false, default: null,
+    doc: "Writable upper layer of the overlayfs root (default with RootLowerDirectory=: /var/lib/containerctl/NAME/upper).",
+    systemd: "plan", upstart: "runtime", openvz: [], lxc: ["lxc.rootfs.path"],
+  }),
+  rootWork: key({
+    section: "Container", name: "RootWorkDirectory", type: t.layerPath, list: false, default: null,
+    doc: "overlayfs work directory, on the same filesystem as the upper layer (default with RootLowerDirectory=: /var/lib/containerctl/NAME/work).",
+    systemd: "plan", upstart: "runtime", openvz: [], lxc: [],
+  }),
   hostname: key({
     section: "Container", name: "Hostname", type: t.hostname, list: false, default: (name) => name,
     doc: "Host name set in the container's UTS namespace.",

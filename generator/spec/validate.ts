@@ -4,6 +4,7 @@
 import type { SpecError } from "./errors";
 import { KEYS, type KeyId } from "./keys";
 import type { ContainerSpec } from "./load";
+import { overlayUpper, overlayWork } from "../render/derive";
 
 export type Problem = SpecError & { warning?: boolean };
 
@@ -42,6 +43,13 @@ export function validateSpec(spec: ContainerSpec): Problem[] {
   for (const a of v.addresses) {
     if (seenAddr.has(a.address)) at("addresses", `address '${a.address}' given twice`);
     seenAddr.add(a.address);
+  }
+
+  // Overlay root: the upper and work directories belong to a lower layer.
+  if (v.rootLower.length === 0) {
+    for (const id of ["rootUpper", "rootWork"] as const) if (set(id)) at(id, "needs RootLowerDirectory= (the read-only layer it sits on)");
+  } else if (overlayUpper(spec) === overlayWork(spec)) {
+    at("rootWork", "must differ from RootUpperDirectory=");
   }
 
   // Resources.

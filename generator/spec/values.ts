@@ -57,6 +57,17 @@ export function path(opts: { allowSpaces?: boolean } = {}): ValueType<string> {
   };
 }
 
+/** A directory that can be an overlayfs layer: absolute, and none of the option separators , : \\ or white space. */
+export const layerPath: ValueType<string> = {
+  syntax: "absolute path (no , : \\ or spaces)",
+  parse(raw) {
+    const p = path().parse(raw);
+    if (/[,:\\]/.test(p)) throw new ValueError(`'${p}' cannot be an overlay layer (no ',', ':' or '\\')`);
+    return p;
+  },
+  format: (v) => v,
+};
+
 export function enumOf<const T extends string>(...choices: T[]): ValueType<T> {
   return {
     syntax: choices.join("|"),
