@@ -72,6 +72,9 @@ function install(root: string, nodePath: string): void {
     if (fs.existsSync(d)) copyTree(d, path.join(staging, "dist", part));
   }
   copyTree(path.join(PROJECT, "package.json"), path.join(staging, "package.json"));
+  // The runtime's C helper is built by `npm run build`; build it here too when missing or stale.
+  const built = spawnSync("sh", [path.join(PROJECT, "runtime", "build.sh")], { stdio: "inherit" });
+  if (built.status !== 0) throw new Error("cannot build runtime/helper (sh runtime/build.sh failed; is a C compiler installed?)");
   // runtime/: the start path; upstart/: job templates read by `generate --upstart`.
   for (const part of ["runtime", "upstart"]) {
     if (fs.existsSync(path.join(PROJECT, part))) copyTree(path.join(PROJECT, part), path.join(staging, part));

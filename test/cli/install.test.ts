@@ -36,8 +36,11 @@ test("install-system puts generator, units, CLI and man pages in place", () => {
     "usr/lib/containerctl/dist/generator/main.js",
     "usr/lib/containerctl/node_modules/commander/package.json",
     "usr/lib/containerctl/upstart/container.conf.hbs",
+    "usr/lib/containerctl/runtime/start",
+    "usr/lib/containerctl/runtime/helper",
   ]) assert.ok(existsSync(join(root, f)), `${f} installed`);
   assert.ok(statSync(join(root, "usr/lib/systemd/system-generators/containerctl-generator")).mode & 0o111, "generator is executable");
+  assert.ok(statSync(join(root, "usr/lib/containerctl/runtime/helper")).mode & 0o111, "the runtime's helper is built and executable");
   assert.not.ok(existsSync(join(root, "usr/lib/containerctl/node_modules/typescript")), "no dev dependencies");
   assert.not.ok(existsSync(join(root, "usr/lib/containerctl/dist/test")), "no tests installed");
 });
