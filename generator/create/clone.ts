@@ -87,13 +87,19 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
   for (const p of [dp.spec, dp.entry]) if (lstatOrNull(p)) throw new CloneError(`name taken: ${p} exists`);
 
   // The spec: SRC's files minus what must differ, plus DST's own values.
-  const own: KeyId[] = ["root", "hostname", "mac"];
+  const own: KeyId[] = ["root", "hostname", "mac", "rootLower", "rootUpper", "rootWork"];
   const srcTexts = src.sources.filter((f) => f === src.file || f.startsWith(src.file + ".d/")).map((f) => ({ path: f, text: fs.readFileSync(f, "utf8") }));
   const settings: SpecSettings = {};
   if (paths.libDir !== DEFAULT_LIB_DIR || src.origins.root) settings.root = dp.rootfs;
   const oldHostname = src.values.hostname ?? req.src;
   const hostname = hostnameFor(req.dst, req.hostname);
   settings.hostname = hostname;
+  if (req.snapshot) {
+    // The runtime assembles the overlay at start, inside the container's own mount namespace.
+    settings.rootLower = [fs.realpathSync(srcRoot)];
+    settings.rootUpper = dp.upper;
+    settings.rootWork = dp.work;
+  }
   const mainText =
     withoutKeys(src.file, srcTexts[0].text, own).replace(/\n*$/, "\n") +
     renderSpecText(settings, [`Set by containerctl clone ${req.src} ${req.dst}${req.snapshot ? " --snapshot" : ""}:`]).replace(/^/, "\n");

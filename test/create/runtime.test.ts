@@ -8,7 +8,6 @@ import * as assert from "uvu/assert";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { overlayMountArgv, readLayers } from "../../generator/create/layers";
 import { listing, skipReason, tempHost, waitFor, type TempHost } from "./env";
 
 const CACHE = process.env.CONTAINERCTL_TEST_CACHE ? path.join(process.env.CONTAINERCTL_TEST_CACHE, "create") : "/var/cache/containerctl-test/create";
@@ -95,21 +94,22 @@ it("copy and snapshot clones of a busybox guest start, and their writes do not r
   assert.is(h.cli(["clone", base, snap, "--snapshot"]).code, 0);
   const baseRoot = path.join(h.paths.libDir, base, "rootfs");
   const before = listing(baseRoot);
-  // The runtime has no overlay support yet: mount the layers as it will (docs/create.md, Snapshots).
+  // The runtime assembles the snapshot from the spec's RootLowerDirectory= in the
+  // container's own mount namespace: the host never sees the overlay.
   const snapRoot = path.join(h.paths.libDir, snap, "rootfs");
-  const argv = overlayMountArgv(readLayers(path.join(h.paths.libDir, snap, "layers"))!, snapRoot);
-  assert.is(spawnSync(argv[0], argv.slice(1)).status, 0);
-  try {
-    const runs = [run(copy), run(snap)];
-    for (const r of runs) assert.ok(await waitFor(() => /login: /.test(r.out()), 30_000), r.out());
-    for (const n of [copy, snap]) {
-      assert.is(exec(n, "cat", "/etc/hostname").stdout, `${n}\n`);
-      assert.is(exec(n, "sh", "-c", "echo written > /root/written && rm /etc/inittab.bak 2>/dev/null; echo changed >> /etc/profile").code, 0);
-    }
-    for (const r of runs) await stop(r);
-  } finally {
-    spawnSync("umount", [snapRoot]);
+  const spec = fs.readFileSync(path.join(h.paths.configDir, `${snap}.container`), "utf8");
+  assert.match(spec, new RegExp(`^RootLowerDirectory=${fs.realpathSync(baseRoot)}$`, "m"));
+  const hostMounts = (): string => fs.readFileSync("/proc/self/mountinfo", "utf8");
+  const runs = [run(copy), run(snap)];
+  for (const r of runs) assert.ok(await waitFor(() => /login: /.test(r.out()), 30_000), r.out());
+  assert.not.ok(hostMounts().includes(` ${snapRoot} `), "no overlay on the host while it runs");
+  for (const n of [copy, snap]) {
+    assert.is(exec(n, "cat", "/etc/hostname").stdout, `${n}\n`);
+    assert.is(exec(n, "sh", "-c", "echo written > /root/written && rm /etc/inittab.bak 2>/dev/null; echo changed >> /etc/profile").code, 0);
   }
+  for (const r of runs) await stop(r);
+  assert.not.ok(hostMounts().includes(snapRoot), "nothing of the snapshot stays mounted");
+  assert.equal(fs.readdirSync(snapRoot), [], "the mount point stays empty on the host");
   assert.equal(listing(baseRoot), before, "the base is as it was");
   assert.ok(fs.existsSync(path.join(h.paths.libDir, snap, "upper/root/written")), "the snapshot's write is in its upper layer");
   assert.ok(fs.existsSync(path.join(h.paths.libDir, copy, "rootfs/root/written")));
