@@ -1,0 +1,121 @@
+// Limits where no systemd owns the cgroup (runtime/limits, called by start):
+// on this host's cgroup v1 controllers for real — the values land in the
+// container's cgroups and a fork storm stops at the tasks limit — and the v2
+// writer against a stand-in directory. The stand-in, said plainly: the
+// unified hierarchy here offers no controllers, so cgroup v2 cannot be
+// exercised for real on this machine; the test checks the files it writes.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { CLI, RUNTIME_DIR, TestContainer, buildHelper } from "../lib/runtime-harness";
+
+buildHelper();
+
+const LIMITS = [
+  "limit_memory\t67108864", "limit_swap\t33554432", "limit_cpu_quota\t50", "limit_cpu_weight\t200",
+  "limit_tasks\t24", "limit_io_weight\t100",
+];
+
+/** The container's cgroup directory in a v1 hierarchy, from its init's /proc/PID/cgroup. */
+function cgroupOf(pid: number, ctrl: string): string | null {
+  for (const line of fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n")) {
+    const [, ctrls, p] = line.split(":");
+    if (ctrls.split(",").includes(ctrl)) return `/sys/fs/cgroup/${ctrls}${p}`;
+  }
+  return null;
+}
+const read = (f: string): string => fs.readFileSync(f, "utf8").trim();
+
+test("v1: the plan's limits are in the container's cgroups, and a fork storm stops at Tasks=", async () => {
+  const c = new TestContainer("limits");
+  try {
+    c.start({ stopTimeout: "2", extra: LIMITS });
+    await c.waitOutput(/init up/);
+    const { init } = await c.pids();
+    const mem = cgroupOf(init, "memory");
+    if (mem) {
+      assert.is(read(`${mem}/memory.limit_in_bytes`), "67108864");
+      if (fs.existsSync(`${mem}/memory.memsw.limit_in_bytes`)) assert.is(read(`${mem}/memory.memsw.limit_in_bytes`), String(67108864 + 33554432));
+    }
+    const cpu = cgroupOf(init, "cpu");
+    if (cpu) {
+      assert.is(read(`${cpu}/cpu.cfs_quota_us`), "50000");
+      assert.is(read(`${cpu}/cpu.cfs_period_us`), "100000");
+      assert.is(read(`${cpu}/cpu.shares`), "2048");
+    }
+    const pids = cgroupOf(init, "pids");
+    assert.ok(pids, "this host has the pids controller");
+    assert.is(read(`${pids}/pids.max`), "24");
+    // 40 sleepers from inside (through `containerctl exec`, which joins the guest's cgroups):
+    // the tasks limit refuses the extra forks, the host is untouched.
+    const inside = (cmd: string) => spawnSync(process.execPath, [CLI, "exec", c.name, "--", "/bin/sh", "-c", cmd], { encoding: "utf8", timeout: 20000 });
+    // (busybox ash gives up on the first failed fork: the storm runs in a subshell.)
+    inside("(i=0; while [ $i -lt 40 ]; do sleep 30 & i=$((i+1)); done) 2>/dev/null; exit 0");
+    // Counted from the host: inside, not even `ps` can fork any more.
+    const procs = read(`${pids}/cgroup.procs`).split("\n").filter(Boolean);
+    const sleepers = procs.filter((pid) => {
+      try {
+        return read(`/proc/${pid}/comm`) === "sleep";
+      } catch {
+        return false;
+      }
+    }).length;
+    assert.ok(sleepers > 0 && sleepers < 24, `${sleepers} of 40 sleepers run (limit 24 tasks in all)`);
+    assert.ok(Number(read(`${pids}/pids.current`)) <= 24);
+    assert.is(spawnSync("true").status, 0, "the host still forks");
+    await c.stop();
+  } finally {
+    c.destroy();
+  }
+});
+
+function fakeCgroup(files: string[], v2: boolean): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "cc-fakecg-"));
+  for (const f of [...files, ...(v2 ? ["cgroup.controllers"] : [])]) fs.writeFileSync(path.join(d, f), "");
+  return d;
+}
+const limits = (dir: string, plan: string, env: Record<string, string> = {}) =>
+  spawnSync("sh", [path.join(RUNTIME_DIR, "limits"), dir], { input: plan, encoding: "utf8", env: { ...process.env, ...env } });
+
+test("v2 (stand-in directory): memory.max, memory.swap.max, cpu.max, cpu.weight, cpuset, pids.max, io", () => {
+  const d = fakeCgroup(["memory.max", "memory.swap.max", "cpu.max", "cpu.weight", "cpuset.cpus", "pids.max", "io.weight", "io.max"], true);
+  try {
+    const r = limits(d, [...LIMITS, "limit_cpuset\t0-1", "limit_io_read\t/dev/null\t1048576"].join("\n") + "\n");
+    assert.is(r.status, 0, r.stderr);
+    const got = (f: string) => read(path.join(d, f));
+    assert.is(got("memory.max"), "67108864");
+    assert.is(got("memory.swap.max"), "33554432");
+    assert.is(got("cpu.max"), "50000 100000");
+    assert.is(got("cpu.weight"), "200");
+    assert.is(got("cpuset.cpus"), "0-1");
+    assert.is(got("pids.max"), "24");
+    assert.is(got("io.weight"), "default 100");
+    assert.is(got("io.max"), "1:3 rbps=1048576");
+  } finally {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test("infinity becomes max (v2) and -1 (v1); files the kernel does not offer are skipped", () => {
+  const v2 = fakeCgroup(["memory.max", "pids.max"], true);
+  const v1 = fakeCgroup(["memory.limit_in_bytes"], false); // no memsw: no swap accounting
+  try {
+    const plan = "limit_memory\tinfinity\nlimit_tasks\tinfinity\nlimit_cpu_quota\t50\n";
+    assert.is(limits(v2, plan).status, 0);
+    assert.is(read(path.join(v2, "memory.max")), "max");
+    assert.is(read(path.join(v2, "pids.max")), "max");
+    assert.not.ok(fs.existsSync(path.join(v2, "cpu.max")), "no cpu controller enabled: nothing written");
+    const r = limits(v1, plan, { CONTAINERCTL_CGROUP_V1: "memory" });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(read(path.join(v1, "memory.limit_in_bytes")), "-1");
+    assert.not.ok(fs.existsSync(path.join(v1, "memory.memsw.limit_in_bytes")));
+  } finally {
+    fs.rmSync(v2, { recursive: true, force: true });
+    fs.rmSync(v1, { recursive: true, force: true });
+  }
+});
+
+test.run();
