@@ -304,6 +304,30 @@ static int exit_status(int status) {
  * a foreground container leaves nothing behind even when whoever started it
  * was killed.
  */
+/*
+ * One line of /proc/PID/cgroup ("ID:CONTROLLERS:PATH", modified in place):
+ * its controllers (empty for the unified hierarchy) and the host directory
+ * of PATH in that hierarchy, minus `strip` at its end when given (NULL: the
+ * line does not end with it). Returns the controllers, or NULL for a line
+ * to skip.
+ */
+static const char *cgroup_dir(char *line, const char *strip, char *dir, size_t size) {
+	char *ctrl = strchr(line, ':'), *cpath = ctrl ? strchr(ctrl + 1, ':') : NULL;
+	if (!cpath) return NULL;
+	*cpath++ = 0;
+	ctrl++;
+	if (strip) {
+		size_t n = strlen(cpath), sl = strlen(strip);
+		if (n < sl || strcmp(cpath + n - sl, strip) != 0) return NULL;
+		cpath[n - sl] = 0;
+	}
+	if (*ctrl == 0)
+		snprintf(dir, size, "%s%s", access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup", cpath);
+	else
+		snprintf(dir, size, "/sys/fs/cgroup/%s%s", strncmp(ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl, cpath);
+	return ctrl;
+}
+
 static int host_pidns = -1; /* our own pid namespace, for children made after the guest's is gone */
 
 static void run_cleanup(const char *cleanup, int lfd[2]) {
@@ -312,21 +336,9 @@ static void run_cleanup(const char *cleanup, int lfd[2]) {
 	FILE *f = fopen("/proc/self/cgroup", "re");
 	while (f && fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = 0;
-		char *ctrl = strchr(line, ':'), *cpath = ctrl ? strchr(ctrl + 1, ':') : NULL;
-		if (!cpath) continue;
-		*cpath++ = 0;
-		ctrl++;
-		size_t n = strlen(cpath), sl = strlen(suffix);
-		if (n < sl || strcmp(cpath + n - sl, suffix) != 0) continue;
-		cpath[n - sl] = 0;
-		const char *base;
-		char v1[128];
-		if (*ctrl == 0) base = access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
-		else {
-			snprintf(v1, sizeof v1, "/sys/fs/cgroup/%s", strncmp(ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl);
-			base = v1;
-		}
-		snprintf(procs, sizeof procs, "%s%s/cgroup.procs", base, cpath);
+		char dir[PATH_MAX];
+		if (!cgroup_dir(line, suffix, dir, sizeof dir)) continue;
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
 		int fd = open(procs, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			if (write(fd, "0", 1) < 0) { /* cleanup will say what it cannot remove */ }
@@ -645,18 +657,10 @@ static int execin(int argc, char **argv) {
 	char cg[PATH_MAX], procs[PATH_MAX + 64];
 	while (fgets(cg, sizeof cg, f)) {
 		cg[strcspn(cg, "\n")] = 0;
-		char *ctrl = strchr(cg, ':'), *cpath = ctrl ? strchr(ctrl + 1, ':') : NULL;
-		if (!ctrl || !cpath) continue;
-		*cpath++ = 0;
-		ctrl++;
-		const char *base;
-		char v1[128];
-		if (*ctrl == 0) base = access("/sys/fs/cgroup/unified", F_OK) == 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
-		else {
-			snprintf(v1, sizeof v1, "/sys/fs/cgroup/%s", strncmp(ctrl, "name=", 5) == 0 ? ctrl + 5 : ctrl);
-			base = v1;
-		}
-		snprintf(procs, sizeof procs, "%s%s/cgroup.procs", base, cpath);
+		char dir[PATH_MAX];
+		const char *ctrl = cgroup_dir(cg, NULL, dir, sizeof dir);
+		if (!ctrl) continue;
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
 		int cfd = open(procs, O_WRONLY | O_CLOEXEC);
 		if (cfd >= 0) {
 			if (write(cfd, "0", 1) < 0 && strcmp(ctrl, "devices") == 0) die("cannot join the guest's devices cgroup");
