@@ -71,7 +71,7 @@ export function register(program: Command): void {
 
   program
     .command("generate")
-    .description("write the systemd units for every spec (what the generator does at boot)")
+    .description("write the systemd units for every spec, as the generator does at boot (or upstart jobs, with --upstart)")
     .option("-n, --dry-run", "print every file and symlink instead of writing them")
     .option("-o, --output <dir>", "output directory", "/run/systemd/generator")
     .option("--upstart [dir]", `write upstart jobs and plans instead, into dir (default ${UPSTART_JOB_DIR})`)
