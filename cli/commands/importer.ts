@@ -13,6 +13,7 @@ interface OpenvzOptions {
   json?: boolean;
   force?: boolean;
   inPlace?: boolean;
+  copy?: boolean;
 }
 
 export function register(program: Command): void {
@@ -27,11 +28,17 @@ export function register(program: Command): void {
     .option("--json", "print the report as JSON")
     .option("--force", "replace a spec imported earlier whose content differs")
     .option("--in-place", "run the guest from VE_PRIVATE as it is (simfs layout only); the importer never writes to it")
-    .addHelpText("after", "\nExit status: 0 done, nothing to review; 2 done, lines marked ! need review; 1 something failed.\nThe root filesystem is not copied yet: without --in-place, copy VE_PRIVATE to the spec's RootDirectory.")
+    .option("--copy", "copy VE_PRIVATE to the spec's RootDirectory (owners, modes, hard links, xattrs, devices, sparse files) and verify it before writing the spec")
+    .addHelpText("after", "\nExit status: 0 done, nothing to review; 2 done, lines marked ! need review; 1 something failed.\nWithout --in-place or --copy, copy VE_PRIVATE to the spec's RootDirectory yourself.")
     .action(async (ctids: string[], opts: OpenvzOptions) => {
       // The importer is loaded only by this command.
       const { applyImport, exitStatus, planImport } = await import("../../generator/import/openvz-import");
       const { formatHuman, toJson } = await import("../../generator/import/openvz-report");
+      if (opts.copy && opts.inPlace) {
+        process.stderr.write("containerctl import openvz: --copy and --in-place exclude each other\n");
+        process.exitCode = 1;
+        return;
+      }
       if (ctids.length > 0 === Boolean(opts.all)) {
         process.stderr.write("containerctl import openvz: name the containers (CTID...) or give --all, not both\n");
         process.exitCode = 1;
@@ -40,8 +47,11 @@ export function register(program: Command): void {
       const configDir = path.resolve(program.opts().configDir as string);
       let plan = planImport({
         vzRoot: opts.vzRoot, configDir, select: opts.all ? "all" : ctids, inPlace: Boolean(opts.inPlace), force: Boolean(opts.force),
+        copy: Boolean(opts.copy),
       });
-      if (!opts.dryRun && plan.errors.length === 0) plan = applyImport(plan);
+      const say = (l: string): void => void process.stderr.write(`${l}\n`);
+      if (!opts.dryRun && plan.errors.length === 0) plan = applyImport(plan, say);
+      else for (const c of plan.containers) if (c.copy) say(`${c.name}: would copy ${c.copy.from} to ${c.copy.to}, then verify it`);
       const status = exitStatus(plan);
       const dryRun = Boolean(opts.dryRun);
       process.stdout.write(opts.json ? toJson(plan, { dryRun, exitStatus: status }) : formatHuman(plan, { dryRun, showSpecs: dryRun }));

@@ -8,10 +8,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { specPath, type SpecFile } from "../spec/load";
 import { CTID_RE, HOST_ONLY, mergeContainer, parseVzConfig, type VzContainerConfig, type VzFile } from "./openvz-config";
-import { formatMapError, importedFrom, mapContainer, renderSpec, validateRendered, type MapContext, type ReportEntry } from "./openvz-map";
+import { defaultRoot, formatMapError, importedFrom, mapContainer, renderSpec, validateRendered, type MapContext, type ReportEntry } from "./openvz-map";
 import { preferredName, resolveNames, type NameChoice } from "./openvz-names";
 import { dropUnclaimed, RULES } from "./openvz-rules";
 import { writeFileAtomic } from "./write";
+import { copyVerified } from "./copy";
 
 export interface ImportOptions {
   /** The OpenVZ configuration directory (vz.conf, conf/); default /etc/vz. */
@@ -22,6 +23,8 @@ export interface ImportOptions {
   select: readonly string[] | "all";
   /** RootDirectory = VE_PRIVATE, used as it is. */
   inPlace: boolean;
+  /** Copy VE_PRIVATE to the spec's RootDirectory (verified) before writing the spec. */
+  copy?: boolean;
   /** Replace a spec imported earlier whose content differs. */
   force: boolean;
 }
@@ -42,6 +45,8 @@ export interface ContainerImport {
   /** `file:line: PARAM: message`; the spec is not written when any. */
   errors: string[];
   attention: boolean;
+  /** With --copy: VE_PRIVATE and the RootDirectory it is copied to. */
+  copy?: { from: string; to: string };
 }
 
 export interface ImportPlan {
@@ -239,6 +244,14 @@ function importOne(cfg: VzContainerConfig, choice: NameChoice, sh: Shared): Cont
     base.errors = problems;
     return base;
   }
+  if (sh.opts.copy) {
+    const pa = checkPrivateArea(cfg);
+    if (!pa.ok) {
+      base.errors = [`${cfg.confFile}: VE_PRIVATE: ${pa.message}`];
+      return base;
+    }
+    base.copy = { from: cfg.params.get("VE_PRIVATE")!.value, to: String(m.values.get("root")?.[0] ?? defaultRoot(choice.name)) };
+  }
   base.specFile = specFile;
   base.specText = text;
   const existing = readText(specFile);
@@ -271,9 +284,18 @@ function checkPrivateArea(cfg: VzContainerConfig): { ok: true } | { ok: false; m
 }
 
 /** Write what the plan says (never with dryRun). Returns the plan with the outcome of each write. */
-export function applyImport(plan: ImportPlan): ImportPlan {
+export function applyImport(plan: ImportPlan, say?: (line: string) => void): ImportPlan {
   for (const c of plan.containers) {
     if (c.action !== "create" && c.action !== "overwrite") continue;
+    try {
+      // The root filesystem first: a spec is written only for a verified copy.
+      if (c.copy) copyVerified(c.copy.from, c.copy.to, (l) => say?.(`${c.name}: ${l}`));
+    } catch (e) {
+      c.errors.push(`${c.confFile}: --copy: ${(e as Error).message}`);
+      c.action = "failed";
+      c.attention = true;
+      continue;
+    }
     try {
       fs.mkdirSync(plan.configDir, { recursive: true, mode: 0o755 });
       writeFileAtomic(c.specFile!, c.specText!, { overwrite: c.action === "overwrite" });

@@ -1,0 +1,92 @@
+// `import openvz --copy`: the private area copied to the spec's RootDirectory
+// with cp -a (owners, modes, timestamps, hard links, xattrs — ACLs are xattrs —,
+// device nodes, sockets, fifos) and --sparse=always, into DEST.partial, then
+// verified against the source (file list, types, modes, owners, sizes,
+// mtimes, device numbers, link targets, the hard-link structure, and a
+// SHA-256 of every regular file) before it is renamed into place. A failed or
+// interrupted copy leaves only DEST.partial, which the next run removes and
+// redoes. The source is only read.
+
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export class CopyError extends Error {}
+
+interface Entry { rel: string; desc: string }
+
+function hashFile(file: string): string {
+  const h = createHash("sha256");
+  const fd = fs.openSync(file, "r");
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest("hex");
+}
+
+/** Every entry below root, in a stable order, described by what the copy must keep. */
+export function describeTree(root: string): Entry[] {
+  const out: Entry[] = [];
+  const inodes = new Map<string, string>(); // dev:ino -> first path, for hard links
+  const walk = (rel: string): void => {
+    const abs = rel ? path.join(root, rel) : root;
+    const st = fs.lstatSync(abs, { bigint: true });
+    const kind = st.isFile() ? "f" : st.isDirectory() ? "d" : st.isSymbolicLink() ? "l" : st.isCharacterDevice() ? "c" : st.isBlockDevice() ? "b" : st.isFIFO() ? "p" : st.isSocket() ? "s" : "?";
+    let desc = `${kind} ${(st.mode & 0o7777n).toString(8)} ${st.uid}:${st.gid}`;
+    if (kind !== "l") desc += ` mtime=${st.mtimeMs / 1000n}`;
+    if (kind === "f") {
+      const key = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1n ? inodes.get(key) : undefined;
+      if (first !== undefined) desc += ` link=${first}`;
+      else {
+        if (st.nlink > 1n) inodes.set(key, rel);
+        desc += ` size=${st.size} sha256=${hashFile(abs)}`;
+      }
+    }
+    if (kind === "l") desc += ` -> ${fs.readlinkSync(abs)}`;
+    if (kind === "c" || kind === "b") desc += ` rdev=${st.rdev}`;
+    if (rel) out.push({ rel, desc });
+    if (kind === "d") for (const e of fs.readdirSync(abs).sort()) walk(rel ? path.join(rel, e) : e);
+  };
+  walk("");
+  return out;
+}
+
+/** The first difference between two trees, or null. */
+export function compareTrees(src: string, dst: string): string | null {
+  const a = describeTree(src);
+  const b = describeTree(dst);
+  const bm = new Map(b.map((e) => [e.rel, e.desc]));
+  for (const e of a) {
+    const d = bm.get(e.rel);
+    if (d === undefined) return `${e.rel}: missing in the copy`;
+    if (d !== e.desc) return `${e.rel}: source ${e.desc}, copy ${d}`;
+    bm.delete(e.rel);
+  }
+  for (const rel of bm.keys()) return `${rel}: only in the copy`;
+  return null;
+}
+
+/** Copy src to dest (which must not exist) and verify it; `say` gets progress lines. */
+export function copyVerified(src: string, dest: string, say: (line: string) => void): void {
+  if (fs.existsSync(dest)) throw new CopyError(`${dest} already exists: remove it, or import with --in-place`);
+  const partial = `${dest}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true }); // an interrupted earlier copy: redo it whole
+  fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
+  try {
+    say(`copying ${src} to ${dest}`);
+    const r = spawnSync("cp", ["-a", "--sparse=always", "-T", "--", src, partial], { encoding: "utf8" });
+    if (r.status !== 0) throw new CopyError(`cp failed: ${(r.stderr || "").trim().split("\n").slice(-3).join(" / ")}`);
+    say(`verifying the copy of ${src}`);
+    const diff = compareTrees(src, partial);
+    if (diff) throw new CopyError(`the copy differs from the source: ${diff}`);
+    fs.renameSync(partial, dest);
+  } catch (e) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw e instanceof CopyError ? e : new CopyError((e as Error).message);
+  }
+}
