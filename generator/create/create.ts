@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { readConfigDir } from "../spec/load";
 import { applySteps } from "./guest-fs";
 import { checkInterrupted, freeBytes, guarded, haveCommand, HostError, Interrupted, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
+import { tryLock } from "./lock";
 import { hostMirrors } from "./mirror";
 import { checkMirrorRelease } from "./mirror-check";
 import { planCreate, type CreatePlan, type CreateRequest, type DebootstrapPlan, type HostFacts } from "./plan";
@@ -292,35 +293,11 @@ function aptProxyEnv(): NodeJS.ProcessEnv {
 
 async function takeLock(lock: string): Promise<void> {
   for (let i = 0; ; i++) {
-    try {
-      fs.mkdirSync(lock);
-      fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    let owner = NaN;
-    try {
-      owner = Number(fs.readFileSync(path.join(lock, "pid"), "utf8"));
-    } catch {
-      /* being written */
-    }
-    if (Number.isInteger(owner) && !alive(owner)) {
-      fs.rmSync(lock, { recursive: true, force: true });
-      continue;
-    }
+    const owner = tryLock(lock);
+    if (owner === null) return;
     if (i === 0) process.stderr.write(`containerctl: waiting for pid ${owner}, which is filling the same cache (${lock})\n`);
     checkInterrupted();
     await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

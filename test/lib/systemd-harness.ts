@@ -26,6 +26,7 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pidAlive, tryLock } from "../../generator/create/lock";
 import { hostMirrors } from "../../generator/create/mirror";
 
 /** The project checkout (this file runs as dist/test/lib/systemd-harness.js). */
@@ -89,15 +90,6 @@ function haveCommand(name: string): boolean {
   return host("sh", ["-c", `command -v ${name}`]).code === 0;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Why the harness cannot run here, or null when it can. */
 export function unavailableReason(): string | null {
   if (process.getuid?.() !== 0) return "needs root (namespaces, mounts, LXC)";
@@ -138,25 +130,10 @@ export function aptProxyEnv(): NodeJS.ProcessEnv {
 function withLock<T>(lockDir: string, waitMs: number, fn: () => T): T {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    try {
-      fs.mkdirSync(lockDir);
-      fs.writeFileSync(path.join(lockDir, "pid"), String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      let owner = NaN;
-      try {
-        owner = Number(fs.readFileSync(path.join(lockDir, "pid"), "utf8"));
-      } catch {
-        /* being created or removed */
-      }
-      if (Number.isInteger(owner) && !pidAlive(owner)) {
-        fs.rmSync(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`systemd-harness: ${lockDir} is held by pid ${owner}`);
-      sleepMs(500);
-    }
+    const owner = tryLock(lockDir);
+    if (owner === null) break;
+    if (Date.now() > deadline) throw new Error(`systemd-harness: ${lockDir} is held by pid ${owner}`);
+    sleepMs(500);
   }
   try {
     return fn();
