@@ -12,7 +12,7 @@ import { readConfigDir } from "../spec/load";
 import { applySteps } from "./guest-fs";
 import { checkInterrupted, freeBytes, guarded, haveCommand, HostError, Interrupted, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
 import { tryLock } from "./lock";
-import { hostMirrors } from "./mirror";
+import { aptProxyEnv, hostMirrors } from "./mirror";
 import { checkMirrorRelease } from "./mirror-check";
 import { planCreate, type CreatePlan, type CreateRequest, type DebootstrapPlan, type HostFacts } from "./plan";
 import { makeReporter, tracker, type Reporter } from "./progress";
@@ -279,16 +279,6 @@ async function saveRootfs(file: string, staging: string, rep: Reporter): Promise
   } finally {
     fs.rmSync(partial, { force: true });
   }
-}
-
-/** apt's own proxy (Acquire::http(s)::Proxy) for debootstrap's wget, which does not read apt.conf. */
-function aptProxyEnv(): NodeJS.ProcessEnv {
-  const r = spawnSync("apt-config", ["shell", "HP", "Acquire::http::Proxy", "HSP", "Acquire::https::Proxy"], { encoding: "utf8" });
-  const env: NodeJS.ProcessEnv = {};
-  for (const m of (r.stdout || "").matchAll(/^(HP|HSP)='([^']*)'$/gm)) {
-    if (m[2] && m[2] !== "DIRECT") env[m[1] === "HP" ? "http_proxy" : "https_proxy"] = m[2];
-  }
-  return env;
 }
 
 async function takeLock(lock: string): Promise<void> {

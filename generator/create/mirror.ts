@@ -107,3 +107,14 @@ export function hostMirrors(): Mirrors {
   const fromFiles = mirrorsFromSources(sources, osRelease);
   return { debian: fromApt.debian ?? fromFiles.debian, ubuntu: fromApt.ubuntu ?? fromFiles.ubuntu };
 }
+
+/** apt's own proxy settings (Acquire::http(s)::Proxy), for debootstrap, which does not read apt.conf. */
+export function aptProxyEnv(): NodeJS.ProcessEnv {
+  const r = spawnSync("apt-config", ["shell", "HP", "Acquire::http::Proxy", "HSP", "Acquire::https::Proxy"], { encoding: "utf8", timeout: 10_000 });
+  const env: NodeJS.ProcessEnv = {};
+  for (const [, k, v] of (r.stdout || "").matchAll(/^(HP|HSP)='([^']*)'$/gm)) {
+    if (!v || v === "DIRECT" || v === "false") continue;
+    env[k === "HP" ? "http_proxy" : "https_proxy"] = v;
+  }
+  return env;
+}

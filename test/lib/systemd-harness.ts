@@ -27,7 +27,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pidAlive, tryLock } from "../../generator/create/lock";
-import { hostMirrors } from "../../generator/create/mirror";
+import { aptProxyEnv, hostMirrors } from "../../generator/create/mirror";
 
 /** The project checkout (this file runs as dist/test/lib/systemd-harness.js). */
 export const PROJECT_DIR = path.resolve(__dirname, "../../..");
@@ -110,18 +110,6 @@ export function debianMirror(): string {
   const found = hostMirrors().debian;
   if (found) return found;
   throw new Error("systemd-harness: cannot find a Debian mirror in apt's configuration (/etc/apt/sources.list*); set CONTAINERCTL_TEST_MIRROR");
-}
-
-/** apt's own proxy settings (Acquire::http(s)::Proxy) for debootstrap's downloads, which do not read apt.conf. */
-export function aptProxyEnv(): NodeJS.ProcessEnv {
-  const r = host("apt-config", ["shell", "HP", "Acquire::http::Proxy", "HSP", "Acquire::https::Proxy"]);
-  const env: NodeJS.ProcessEnv = {};
-  for (const [, k, v] of r.stdout.matchAll(/^(HP|HSP)='([^']*)'$/gm)) {
-    if (!v || v === "DIRECT" || v === "false") continue;
-    if (k === "HP") env.http_proxy = v;
-    else env.https_proxy = v;
-  }
-  return env;
 }
 
 // ----------------------------------------------------------------- the image

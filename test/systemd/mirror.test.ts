@@ -7,8 +7,8 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as os from "node:os";
-import { parseAptSources } from "../../generator/create/mirror";
-import { aptProxyEnv, debianMirror } from "../lib/systemd-harness";
+import { aptProxyEnv, parseAptSources } from "../../generator/create/mirror";
+import { debianMirror } from "../lib/systemd-harness";
 
 test("one-line .list sources: options, comments and components", () => {
   const s = parseAptSources(
