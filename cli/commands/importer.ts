@@ -13,7 +13,7 @@ interface OpenvzOptions {
   json?: boolean;
   force?: boolean;
   inPlace?: boolean;
-  copy?: boolean;
+  copy?: boolean | string;
 }
 
 export function register(program: Command): void {
@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option("--json", "print the report as JSON")
     .option("--force", "replace a spec imported earlier whose content differs")
     .option("--in-place", "run the guest from VE_PRIVATE as it is (simfs layout only); the importer never writes to it")
-    .option("--copy", "copy VE_PRIVATE to the spec's RootDirectory (owners, modes, hard links, xattrs, devices, sparse files) and verify it before writing the spec")
+    .option("--copy [dir]", "copy VE_PRIVATE to DIR/NAME/rootfs (default DIR: /var/lib/containerctl, or $CONTAINERCTL_LIB_DIR), keeping owners, modes, hard links, xattrs, devices and sparse files, and verify it before writing the spec")
     .addHelpText("after", "\nExit status: 0 done, nothing to review; 2 done, lines marked ! need review; 1 something failed.\nWithout --in-place or --copy, copy VE_PRIVATE to the spec's RootDirectory yourself.")
     .action(async (ctids: string[], opts: OpenvzOptions) => {
       // The importer is loaded only by this command.
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       const configDir = path.resolve(program.opts().configDir as string);
       let plan = planImport({
         vzRoot: opts.vzRoot, configDir, select: opts.all ? "all" : ctids, inPlace: Boolean(opts.inPlace), force: Boolean(opts.force),
-        copy: Boolean(opts.copy),
+        copy: Boolean(opts.copy), ...(typeof opts.copy === "string" ? { libDir: opts.copy } : {}),
       });
       const say = (l: string): void => void process.stderr.write(`${l}\n`);
       if (!opts.dryRun && plan.errors.length === 0) plan = applyImport(plan, say);

@@ -8,11 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { specPath, type SpecFile } from "../spec/load";
 import { CTID_RE, HOST_ONLY, mergeContainer, parseVzConfig, type VzContainerConfig, type VzFile } from "./openvz-config";
-import { defaultRoot, formatMapError, importedFrom, mapContainer, renderSpec, validateRendered, type MapContext, type ReportEntry } from "./openvz-map";
+import { formatMapError, importedFrom, mapContainer, renderSpec, validateRendered, type MapContext, type ReportEntry } from "./openvz-map";
 import { preferredName, resolveNames, type NameChoice } from "./openvz-names";
 import { dropUnclaimed, RULES } from "./openvz-rules";
 import { writeFileAtomic } from "./write";
 import { copyVerified } from "./copy";
+import { containerPaths, defaultPaths } from "../create/paths";
 
 export interface ImportOptions {
   /** The OpenVZ configuration directory (vz.conf, conf/); default /etc/vz. */
@@ -25,6 +26,8 @@ export interface ImportOptions {
   inPlace: boolean;
   /** Copy VE_PRIVATE to the spec's RootDirectory (verified) before writing the spec. */
   copy?: boolean;
+  /** With copy: the directory that gets NAME/rootfs (default: create's, /var/lib/containerctl or $CONTAINERCTL_LIB_DIR). */
+  libDir?: string;
   /** Replace a spec imported earlier whose content differs. */
   force: boolean;
 }
@@ -182,7 +185,7 @@ export function planImport(opts: ImportOptions): ImportPlan {
       continue;
     }
     const cfg = configs.get(ctid)!;
-    plan.containers.push(importOne(cfg, names.get(ctid)!, { global, defaults, hostResolv, opts, confNames }));
+    plan.containers.push(importOne(cfg, names.get(ctid)!, { global, defaults, hostResolv, opts, confNames, vzRoot }));
   }
   return plan;
 }
@@ -210,6 +213,7 @@ interface Shared {
   hostResolv: MapContext["hostResolv"];
   opts: ImportOptions;
   confNames: string[];
+  vzRoot: string;
 }
 
 function importOne(cfg: VzContainerConfig, choice: NameChoice, sh: Shared): ContainerImport {
@@ -225,6 +229,7 @@ function importOne(cfg: VzContainerConfig, choice: NameChoice, sh: Shared): Cont
     ctid: cfg.ctid, name: choice.name, inPlace: sh.opts.inPlace, hostResolv: sh.hostResolv,
     hostParams: sh.global?.params ?? new Map(),
   };
+  if (sh.opts.copy) ctx.copyTo = containerPaths({ ...defaultPaths(sh.opts.configDir), ...(sh.opts.libDir ? { libDir: path.resolve(sh.opts.libDir) } : {}) }, choice.name).rootfs;
   if (sh.opts.inPlace) ctx.privateArea = checkPrivateArea(cfg);
   const m = mapContainer(cfg, ctx, RULES, dropUnclaimed);
   for (const s of SCRIPTS) {
@@ -250,7 +255,16 @@ function importOne(cfg: VzContainerConfig, choice: NameChoice, sh: Shared): Cont
       base.errors = [`${cfg.confFile}: VE_PRIVATE: ${pa.message}`];
       return base;
     }
-    base.copy = { from: cfg.params.get("VE_PRIVATE")!.value, to: String(m.values.get("root")?.[0] ?? defaultRoot(choice.name)) };
+    const from = cfg.params.get("VE_PRIVATE")!.value;
+    const to = ctx.copyTo!;
+    const within = (a: string, b: string): boolean => a === b || a.startsWith(b + path.sep);
+    for (const [src, what] of [[from, "the private area"], [sh.vzRoot, "the vz tree"]] as const) {
+      if (within(to, path.resolve(src)) || within(path.resolve(src), to)) {
+        base.errors = [`${cfg.confFile}: --copy: ${to} is inside ${what} ${src} (or holds it): the importer never writes there`];
+        return base;
+      }
+    }
+    base.copy = { from, to };
   }
   base.specFile = specFile;
   base.specText = text;

@@ -37,6 +37,8 @@ export interface MapContext {
   ctid: string;
   name: string;
   inPlace: boolean;
+  /** With --copy: the RootDirectory VE_PRIVATE is copied to (verified before the spec is written). */
+  copyTo?: string;
   /** The host's resolv.conf, for NAMESERVER/SEARCHDOMAIN=inherit. */
   hostResolv: { file: string; text: string } | { file: string; error: string };
   /** vz.conf's host-only parameters (TRAFFIC_SHAPING decides whether RATE applied). */

@@ -153,6 +153,7 @@ export const disk: Rule = {
 
 function rootDir(cx: RuleContext): string {
   const p = cx.get("VE_PRIVATE");
+  if (cx.ctx.copyTo !== undefined) return cx.ctx.copyTo;
   return cx.ctx.inPlace && p ? p.value : defaultRoot(cx.ctx.name);
 }
 

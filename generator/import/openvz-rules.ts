@@ -112,6 +112,15 @@ const root: Rule = {
     // Validated with RootDirectory's own type in every mode: a hostile path is
     // an error even when it is only copied from later.
     const r = cx.set("root", priv.value, priv);
+    const copyTo = cx.ctx.copyTo;
+    if (copyTo !== undefined) {
+      // RootDirectory= is written only where the copy is not the default place.
+      cx.values.delete("root");
+      const result = copyTo === defaultRoot(cx.ctx.name) ? [] : [cx.set("root", copyTo)];
+      cx.report("VE_PRIVATE", "mapped", result,
+        `--copy: copied to ${copyTo} (owners, modes, hard links, xattrs, devices, sparse files) and verified before the spec is written`, false);
+      return;
+    }
     if (!cx.ctx.inPlace) {
       cx.values.delete("root");
       cx.report("VE_PRIVATE", "dropped", [],

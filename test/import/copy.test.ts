@@ -2,8 +2,8 @@
 // with everything a guest needs kept (owners, modes, timestamps, hard links,
 // xattrs, device nodes, sockets, fifos, symlinks, sparse files), verified
 // before the spec is written; the source never changes; ploop is refused with
-// nothing created. Root (chown, mknod); the copy lands in the real
-// /var/lib/containerctl/NAME, removed afterwards.
+// nothing created. Root (chown, mknod); the copy lands in a temporary
+// directory given to --copy, never in the host's /var/lib.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -14,9 +14,8 @@ import { loadSpec } from "../../generator/spec/load";
 import { hashTree, runCli, tempDir, writeFiles } from "./helpers";
 
 const NAME = `cccopy${process.pid}`;
-const DEST = `/var/lib/containerctl/${NAME}`;
 
-function host(): { tmp: string; priv: string; vzRoot: string; cfg: string } {
+function host(): { tmp: string; priv: string; vzRoot: string; cfg: string; lib: string } {
   const tmp = tempDir("ctl-copy-");
   const vzRoot = path.join(tmp, "vz");
   const priv = path.join(tmp, "private/777");
@@ -45,19 +44,18 @@ function host(): { tmp: string; priv: string; vzRoot: string; cfg: string } {
   fs.ftruncateSync(fd, 64 * 1024 * 1024);
   fs.closeSync(fd);
   fs.utimesSync(p("etc/hostname"), new Date("2010-04-29T12:00:00Z"), new Date("2010-04-29T12:00:00Z"));
-  return { tmp, priv, vzRoot, cfg: path.join(tmp, "containerctl") };
+  return { tmp, priv, vzRoot, cfg: path.join(tmp, "containerctl"), lib: path.join(tmp, "lib") };
 }
 
-test.after(() => fs.rmSync(DEST, { recursive: true, force: true }));
-
 test("--copy: a verified copy with everything kept, then the spec; the source unchanged; a re-run changes nothing", () => {
-  const { tmp, priv, vzRoot, cfg } = host();
+  const { tmp, priv, vzRoot, cfg, lib } = host();
   try {
     const before = hashTree(priv);
-    const r = runCli(["-C", cfg, "import", "openvz", "777", "--vz-root", vzRoot, "--copy"]);
+    const r = runCli(["-C", cfg, "import", "openvz", "777", "--vz-root", vzRoot, "--copy", lib]);
     assert.ok(r.status === 0 || r.status === 2, r.stdout + r.stderr);
     assert.match(r.stderr, new RegExp(`${NAME}: verifying the copy of ${priv}`));
-    const root = `${DEST}/rootfs`;
+    assert.match(r.stdout, /VE_PRIVATE .* mapped +RootDirectory=\S+\/lib\/cccopy\d+\/rootfs/, "the report says where the copy went");
+    const root = `${lib}/${NAME}/rootfs`;
     assert.is(loadSpec(cfg, NAME).spec?.values.root, root, "the spec's RootDirectory is where the copy went");
     assert.is(compareTrees(priv, root), null);
     const st = fs.statSync(`${root}/var-lib-sparse.img`);
@@ -68,7 +66,7 @@ test("--copy: a verified copy with everything kept, then the spec; the source un
     assert.ok(fs.statSync(`${root}/dev/log`).isSocket() && fs.statSync(`${root}/dev/initctl`).isFIFO() && fs.statSync(`${root}/dev/null`).isCharacterDevice());
     assert.not.ok(fs.existsSync(`${root}.partial`));
     assert.is(hashTree(priv), before, "the private area is unchanged");
-    const again = runCli(["-C", cfg, "import", "openvz", "777", "--vz-root", vzRoot, "--copy"]);
+    const again = runCli(["-C", cfg, "import", "openvz", "777", "--vz-root", vzRoot, "--copy", lib]);
     assert.ok(again.status === 0 || again.status === 2, again.stderr);
     assert.is(compareTrees(priv, root), null);
   } finally {
@@ -77,13 +75,13 @@ test("--copy: a verified copy with everything kept, then the spec; the source un
 });
 
 test("--copy refuses ploop with what to do, and creates nothing", () => {
-  const { tmp, vzRoot, cfg } = host();
+  const { tmp, vzRoot, cfg, lib } = host();
   try {
-    const r = runCli(["-C", cfg, "import", "openvz", "778", "--vz-root", vzRoot, "--copy"]);
+    const r = runCli(["-C", cfg, "import", "openvz", "778", "--vz-root", vzRoot, "--copy", lib]);
     assert.is(r.status, 1);
     assert.match(r.stdout + r.stderr, /ploop.*convert the container to simfs/);
     assert.not.ok(fs.existsSync(path.join(cfg, `${NAME}p.container`)));
-    assert.not.ok(fs.existsSync(`/var/lib/containerctl/${NAME}p`));
+    assert.not.ok(fs.existsSync(`${lib}/${NAME}p`));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
