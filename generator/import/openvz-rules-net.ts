@@ -58,7 +58,11 @@ const network: Rule = {
       for (const k of Object.keys(d)) {
         if (!["ifname", "mac", "host_ifname", "host_mac", "bridge"].includes(k)) lost.push(`${k}=${d[k]}`);
       }
-      if (devs.length > 1) lost.push(`${devs.length - 1} more device(s): a spec has one network interface (missing: more than one interface)`);
+      // One [Network] interface per spec: every further device is named with what it had.
+      devs.slice(1).forEach((e, i) => {
+        const fields = ["ifname", "mac", "bridge", "host_ifname", "host_mac"].filter((k) => e[k]).map((k) => `${k}=${e[k]}`);
+        lost.push(`device ${i + 2} (${fields.join(", ") || "no fields"}) is not created: a spec has one network interface; give the guest that network by hand (e.g. Bind= a config, or a second container)`);
+      });
       const how = d.bridge ? `bridged veth on ${d.bridge}${d.mac ? " with the same MAC" : ""}` : "a veth with no bridge in OpenVZ: routed here";
       if (lost.length === 0) cx.report("NETIF", d.bridge ? "mapped" : "approximated", result, how);
       else cx.report("NETIF", "approximated", result, `${how}; not kept: ${lost.join("; ")}`);

@@ -54,7 +54,7 @@ export const cpu: Rule = {
 
 export const memory: Rule = {
   params: ["PHYSPAGES", "SWAPPAGES", "PRIVVMPAGES", "VMGUARPAGES"],
-  keys: ["memory", "swap"],
+  keys: ["memory", "memoryLow", "swap"],
   map(cx) {
     const get = (p: string) => {
       const x = cx.get(p);
@@ -66,8 +66,11 @@ export const memory: Rule = {
     const vmguar = get("VMGUARPAGES");
     // VSwap (vzctl 3.0.30+ with a 042stab kernel) is on when PHYSPAGES has a limit.
     const vswap = phys !== undefined && phys.limit !== "unlimited" && phys.limit > 0;
+    let mem: number | null = null;
+    let raised: string | null = null; // Memory= raised to VMGUARPAGES' guarantee
     if (vswap) {
-      cx.report("PHYSPAGES", "mapped", [cx.set("memory", bytes(phys.limit as number))], "VSwap: the limit half is the RAM limit");
+      mem = phys.limit as number;
+      cx.report("PHYSPAGES", "mapped", [cx.set("memory", bytes(mem))], "VSwap: the limit half is the RAM limit");
       if (swap) {
         const r = cx.set("swap", swap.limit === "unlimited" ? "infinity" : bytes(swap.limit));
         cx.report("SWAPPAGES", "mapped", [r], "the limit half is the swap limit");
@@ -76,28 +79,36 @@ export const memory: Rule = {
         const finite = privvm.limit !== "unlimited";
         cx.report("PRIVVMPAGES", "dropped", [], "VSwap: PHYSPAGES and SWAPPAGES set the memory limit; PRIVVMPAGES only limited overcommit (no spec key)", finite);
       }
-      if (vmguar) cx.report("VMGUARPAGES", "dropped", [], "a guarantee, not a limit; no spec key for it (missing key: a MemoryLow= guarantee)", false);
-      return;
-    }
-    if (phys) cx.report("PHYSPAGES", "dropped", [], "limit unlimited: before VSwap PHYSPAGES only counted resident memory", false);
-    if (swap) cx.report("SWAPPAGES", "dropped", [], "no RAM limit (PHYSPAGES) to put a swap limit on top of", swap.limit !== "unlimited");
-    if (privvm && privvm.limit !== "unlimited") {
-      // Pre-VSwap: PRIVVMPAGES limits allocated (not resident) private memory,
-      // so as a RAM limit it is at least as generous as what the guest had.
-      let mem = privvm.limit;
-      const guar = vmguar && vmguar.barrier !== "unlimited" && vmguar.barrier > mem ? vmguar.barrier : null;
-      if (guar !== null) mem = guar;
-      const r = cx.set("memory", bytes(mem));
-      cx.report("PRIVVMPAGES", "approximated", guar === null ? [r] : [],
-        `pre-VSwap: its limit half (allocated private memory, ${bytes(privvm.limit)}) becomes the RAM limit; real use is usually lower`);
-      if (vmguar) {
-        if (guar !== null) cx.report("VMGUARPAGES", "approximated", [r], "its guarantee is above PRIVVMPAGES' limit, so Memory= is raised to it");
-        else cx.report("VMGUARPAGES", "dropped", [], "a guarantee, not a limit, and below Memory=; no spec key for it (missing key: a MemoryLow= guarantee)", false);
-      }
     } else {
-      if (privvm) cx.report("PRIVVMPAGES", "mapped", [], "unlimited: no memory limit");
-      if (vmguar) cx.report("VMGUARPAGES", "dropped", [], "a guarantee, not a limit; no spec key for it (missing key: a MemoryLow= guarantee)", false);
+      if (phys) cx.report("PHYSPAGES", "dropped", [], "limit unlimited: before VSwap PHYSPAGES only counted resident memory", false);
+      if (swap) cx.report("SWAPPAGES", "dropped", [], "no RAM limit (PHYSPAGES) to put a swap limit on top of", swap.limit !== "unlimited");
+      if (privvm && privvm.limit !== "unlimited") {
+        // Pre-VSwap: PRIVVMPAGES limits allocated (not resident) private memory,
+        // so as a RAM limit it is at least as generous as what the guest had.
+        // A guarantee above it was honoured: then VMGUARPAGES' barrier is the limit.
+        const g = vmguar?.barrier;
+        mem = g !== undefined && g !== "unlimited" && g > privvm.limit ? g : privvm.limit;
+        const r = cx.set("memory", bytes(mem));
+        if (mem !== privvm.limit) raised = r;
+        cx.report("PRIVVMPAGES", "approximated", raised ? [] : [r],
+          `pre-VSwap: its limit half (allocated private memory, ${bytes(privvm.limit)}) becomes the RAM limit; real use is usually lower`);
+      } else if (privvm) cx.report("PRIVVMPAGES", "mapped", [], "unlimited: no memory limit");
     }
+    if (!vmguar) return;
+    // The barrier is the guarantee (ctid.conf(5)); its limit half is not used by OpenVZ.
+    const guar = vmguar.barrier;
+    if (guar === "unlimited" || guar === 0) return cx.report("VMGUARPAGES", "mapped", [], "no guarantee");
+    const result: string[] = [];
+    let note = "its barrier, the memory OpenVZ guaranteed the container could allocate, is protected from reclaim instead";
+    if (raised) {
+      result.push(raised);
+      note += "; it is above PRIVVMPAGES' limit, so Memory= is raised to it";
+    }
+    const capped = mem !== null && guar > mem;
+    if (capped) note += `; capped at Memory= (${bytes(mem!)}): a guarantee cannot exceed the limit`;
+    result.push(cx.set("memoryLow", bytes(capped ? mem! : guar)));
+    // Worth a look only when the guarantee moved or was cut: Memory= raised, or MemoryLow= capped.
+    cx.report("VMGUARPAGES", "approximated", result, note, raised !== null || capped);
   },
 };
 
@@ -116,7 +127,7 @@ export const tasks: Rule = {
 
 export const disk: Rule = {
   params: ["DISK_QUOTA", "DISKSPACE", "DISKINODES", "QUOTATIME", "QUOTAUGIDLIMIT"],
-  keys: ["disk"],
+  keys: ["disk", "diskInodes"],
   map(cx) {
     const dq = cx.get("DISK_QUOTA");
     const quotaOn = dq ? cx.parse(dq, parseYesNo) : true;
@@ -134,8 +145,15 @@ export const disk: Rule = {
     }
     const di = cx.get("DISKINODES");
     if (di) {
-      const { limit } = cx.parse(di, (v) => parseBarrierLimit(v, "count"));
-      cx.report("DISKINODES", "dropped", [], "no spec key limits inodes (missing key: DiskInodes)", quotaOn && limit !== "unlimited");
+      const { barrier, limit } = cx.parse(di, (v) => parseBarrierLimit(v, "count"));
+      if (!quotaOn) cx.report("DISKINODES", "dropped", [], "DISK_QUOTA=no: OpenVZ did not enforce it", false);
+      else if (limit === "unlimited") cx.report("DISKINODES", "mapped", [], "unlimited: no limit");
+      else if (!cx.has("disk")) cx.report("DISKINODES", "dropped", [], "DiskInodes= needs Disk= (DISKSPACE is unlimited here)");
+      else {
+        const r = cx.set("diskInodes", String(limit));
+        const soft = barrier === limit ? "" : `; the soft limit ${barrier} has no equivalent`;
+        cx.report("DISKINODES", "approximated", [r], `the hard limit; not enforced yet: no Disk= backing applies an inode limit${soft}`);
+      }
     }
     const qt = cx.get("QUOTATIME");
     if (qt) {
@@ -157,9 +175,24 @@ function rootDir(cx: RuleContext): string {
   return cx.ctx.inPlace && p ? p.value : defaultRoot(cx.ctx.name);
 }
 
+/**
+ * OpenVZ's I/O limits name no device: they held for all of the container's
+ * I/O, which went to the disk of its private area. Here a limit is per disk
+ * and per direction, so each becomes a read and a write limit on the disk
+ * holding RootDirectory (the path is written; systemd and runtime/limits
+ * find the disk under it).
+ */
+function perDisk(cx: RuleContext, param: string, keys: ["ioRead" | "ioReadIops", "ioWrite" | "ioWriteIops"], value: string, what: string): void {
+  const root = rootDir(cx);
+  if (/\s/.test(root)) return cx.report(param, "dropped", [], "the root directory's path has white space, which a per-device limit cannot name");
+  const p = cx.get(param);
+  const r = keys.map((k) => cx.set(k, `${root} ${value}`, p));
+  cx.report(param, "approximated", r, `OpenVZ limited all of the container's ${what} together; here reads and writes are limited separately, on the disk holding RootDirectory`);
+}
+
 export const io: Rule = {
   params: ["IOPRIO", "IOLIMIT", "IOPSLIMIT"],
-  keys: ["ioWeight", "ioRead", "ioWrite"],
+  keys: ["ioWeight", "ioRead", "ioWrite", "ioReadIops", "ioWriteIops"],
   map(cx) {
     const prio = cx.get("IOPRIO");
     if (prio) {
@@ -174,20 +207,13 @@ export const io: Rule = {
     if (lim) {
       const b = cx.parse(lim, (v) => parseAmount(v, "bytes"));
       if (b === "unlimited" || b === 0) cx.report("IOLIMIT", "mapped", [], "no limit");
-      else {
-        const root = rootDir(cx);
-        if (/\s/.test(root)) cx.report("IOLIMIT", "dropped", [], "the root directory's path has white space, which a bandwidth rule cannot name");
-        else {
-          const r = [cx.set("ioRead", `${root} ${b}`, lim), cx.set("ioWrite", `${root} ${b}`, lim)];
-          cx.report("IOLIMIT", "approximated", r, "OpenVZ limited all of the container's disk I/O together; here reads and writes of the device under RootDirectory are limited separately");
-        }
-      }
+      else perDisk(cx, "IOLIMIT", ["ioRead", "ioWrite"], String(b), "I/O");
     }
     const iops = cx.get("IOPSLIMIT");
     if (iops) {
       const n = cx.parse(iops, (v) => parseUint(v));
       if (n === 0) cx.report("IOPSLIMIT", "mapped", [], "0: no limit");
-      else cx.report("IOPSLIMIT", "dropped", [], "no spec key limits I/O operations per second (missing keys: IOReadIOPS, IOWriteIOPS)");
+      else perDisk(cx, "IOPSLIMIT", ["ioReadIops", "ioWriteIops"], String(n), "I/O operations");
     }
   },
 };

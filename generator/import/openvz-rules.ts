@@ -14,13 +14,13 @@ import { cpu, disk, io, memory, tasks } from "./openvz-rules-resources";
 
 const boot: Rule = {
   params: ["ONBOOT", "DISABLED", "BOOTORDER"],
-  keys: ["autostart", "order"],
+  keys: ["autostart", "order", "disabled"],
   map(cx) {
     const onboot = cx.get("ONBOOT");
     const disabled = cx.get("DISABLED");
     const isDisabled = disabled ? cx.parse(disabled, parseYesNo) : false;
     if (disabled) {
-      if (isDisabled) cx.report("DISABLED", "approximated", [], "Autostart=no; a manual start is no longer refused (no spec key for that; missing key: Disabled)");
+      if (isDisabled) cx.report("DISABLED", "mapped", [cx.set("disabled", "yes")], "not started at boot, and a start by hand is refused, as vzctl did");
       else cx.report("DISABLED", "mapped", [], "no: nothing to carry over");
     }
     if (!onboot) {

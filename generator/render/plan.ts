@@ -19,6 +19,8 @@ export function renderPlan(spec: ContainerSpec): string {
   add("version", PLAN_VERSION);
   add("name", spec.name);
   add("source", spec.file);
+  // runtime/start refuses to start it, naming the file that says so.
+  if (v.disabled) add("disabled", spec.origins.disabled?.file ?? spec.file);
   add("root", v.root!);
   if (v.rootLower.length > 0) {
     for (const l of v.rootLower) add("root_lower", l);
@@ -58,11 +60,16 @@ export function renderPlan(spec: ContainerSpec): string {
   if (v.cpuQuota !== undefined) add("limit_cpu_quota", v.cpuQuota);
   if (v.allowedCPUs !== undefined) add("limit_cpuset", v.allowedCPUs);
   if (v.memory !== undefined) add("limit_memory", v.memory);
+  if (v.memoryLow !== undefined) add("limit_memory_low", v.memoryLow);
   if (v.swap !== undefined) add("limit_swap", v.swap);
   if (v.tasks !== undefined) add("limit_tasks", v.tasks);
   if (v.ioWeight !== undefined) add("limit_io_weight", v.ioWeight);
   for (const r of v.ioRead) add("limit_io_read", r.device, r.bytes);
   for (const w of v.ioWrite) add("limit_io_write", w.device, w.bytes);
+  for (const r of v.ioReadIops) add("limit_io_read_iops", r.device, r.iops);
+  for (const w of v.ioWriteIops) add("limit_io_write_iops", w.device, w.iops);
   if (v.disk !== undefined) add("disk", v.disk);
+  // For the disk image backing; none applies it yet (docs/runtime.md).
+  if (v.diskInodes !== undefined) add("limit_disk_inodes", v.diskInodes);
   return lines.map((l) => l.join("\t")).join("\n") + "\n";
 }

@@ -57,7 +57,7 @@ export function containerDropIn(spec: ContainerSpec, outputDir: string, after: s
 /** Autostart containers in start order: Order ascending, then name. */
 export function autostartOrder(specs: readonly ContainerSpec[]): ContainerSpec[] {
   return specs
-    .filter((s) => s.values.autostart)
+    .filter((s) => s.values.autostart && !s.values.disabled)
     .sort((a, b) => a.values.order! - b.values.order! || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

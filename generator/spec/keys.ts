@@ -152,6 +152,12 @@ export const KEYS = {
     systemd: service("MemoryMax", (v) => String(v)), upstart: "runtime",
     openvz: ["PHYSPAGES", "PRIVVMPAGES", "VMGUARPAGES"], lxc: ["lxc.cgroup.memory.limit_in_bytes", "lxc.cgroup2.memory.max"],
   }),
+  memoryLow: key({
+    section: "Resources", name: "MemoryLow", type: t.size, list: false, default: null,
+    doc: "Memory guarantee: the container's memory below this is reclaimed only when nothing else can be (cgroup v2 memory.low; on cgroup v1 the soft limit).",
+    systemd: service("MemoryLow", (v) => String(v)), upstart: "runtime",
+    openvz: ["VMGUARPAGES"], lxc: ["lxc.cgroup.memory.soft_limit_in_bytes", "lxc.cgroup2.memory.low"],
+  }),
   swap: key({
     section: "Resources", name: "Swap", type: t.size, list: false, default: null,
     doc: "Swap the container may use on top of Memory.",
@@ -167,7 +173,12 @@ export const KEYS = {
   disk: key({
     section: "Resources", name: "Disk", type: t.size, list: false, default: null,
     doc: "Disk space the container may use (image or project quota; see docs/disk.md).",
-    systemd: "plan", upstart: "runtime", openvz: ["DISKSPACE", "DISKINODES"], lxc: [],
+    systemd: "plan", upstart: "runtime", openvz: ["DISKSPACE"], lxc: [],
+  }),
+  diskInodes: key({
+    section: "Resources", name: "DiskInodes", type: t.countOrInfinity(1, Number.MAX_SAFE_INTEGER), list: false, default: null,
+    doc: "Number of files and directories the container may create; needs Disk= and is applied by its image backing (not enforced yet: see docs/runtime.md).",
+    systemd: "plan", upstart: "runtime", openvz: ["DISKINODES"], lxc: [],
   }),
   ioWeight: key({
     section: "Resources", name: "IOWeight", type: t.integer(1, 10000), list: false, default: null,
@@ -177,15 +188,27 @@ export const KEYS = {
   }),
   ioRead: key({
     section: "Resources", name: "IOReadBandwidth", type: t.deviceBandwidth, list: true, default: null,
-    doc: "Read limit for one block device, bytes per second (DEVICE RATE).",
+    doc: "Read limit for one block device, bytes per second (DEVICE RATE); a path that is not a device names the disk its filesystem is on.",
     systemd: service("IOReadBandwidthMax", (v) => ({ words: [v.device, String(v.bytes)] })), upstart: "runtime",
     openvz: ["IOLIMIT"], lxc: ["lxc.cgroup.blkio.throttle.read_bps_device", "lxc.cgroup2.io.max"],
   }),
   ioWrite: key({
     section: "Resources", name: "IOWriteBandwidth", type: t.deviceBandwidth, list: true, default: null,
-    doc: "Write limit for one block device, bytes per second (DEVICE RATE).",
+    doc: "Write limit for one block device, bytes per second (DEVICE RATE); a path that is not a device names the disk its filesystem is on.",
     systemd: service("IOWriteBandwidthMax", (v) => ({ words: [v.device, String(v.bytes)] })), upstart: "runtime",
     openvz: ["IOLIMIT"], lxc: ["lxc.cgroup.blkio.throttle.write_bps_device", "lxc.cgroup2.io.max"],
+  }),
+  ioReadIops: key({
+    section: "Resources", name: "IOReadIOPS", type: t.deviceIops, list: true, default: null,
+    doc: "Read operations per second for one block device (DEVICE COUNT); a path that is not a device names the disk its filesystem is on.",
+    systemd: service("IOReadIOPSMax", (v) => ({ words: [v.device, String(v.iops)] })), upstart: "runtime",
+    openvz: ["IOPSLIMIT"], lxc: ["lxc.cgroup.blkio.throttle.read_iops_device", "lxc.cgroup2.io.max"],
+  }),
+  ioWriteIops: key({
+    section: "Resources", name: "IOWriteIOPS", type: t.deviceIops, list: true, default: null,
+    doc: "Write operations per second for one block device (DEVICE COUNT); a path that is not a device names the disk its filesystem is on.",
+    systemd: service("IOWriteIOPSMax", (v) => ({ words: [v.device, String(v.iops)] })), upstart: "runtime",
+    openvz: ["IOPSLIMIT"], lxc: ["lxc.cgroup.blkio.throttle.write_iops_device", "lxc.cgroup2.io.max"],
   }),
   networkRate: key({
     section: "Resources", name: "NetworkRate", type: t.rate, list: false, default: null,
@@ -270,6 +293,11 @@ export const KEYS = {
     section: "Boot", name: "Order", type: t.integer(-1000000, 1000000), list: false, default: "0",
     doc: "Autostart order: lower starts earlier; ties start by name.",
     systemd: "links", upstart: "job", openvz: ["BOOTORDER"], lxc: ["lxc.start.order"],
+  }),
+  disabled: key({
+    section: "Boot", name: "Disabled", type: t.bool, list: false, default: "no",
+    doc: "Never start the container: not at boot (whatever Autostart= says) and not by hand; the start fails with a message naming this key.",
+    systemd: "plan", upstart: "runtime", openvz: ["DISABLED"], lxc: [],
   }),
   delay: key({
     section: "Boot", name: "Delay", type: t.finiteDuration, list: false, default: "0",

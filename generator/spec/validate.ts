@@ -54,6 +54,13 @@ export function validateSpec(spec: ContainerSpec): Problem[] {
 
   // Resources.
   if (set("swap") && !set("memory")) at("swap", "Swap= needs Memory= (swap is limited on top of memory)");
+  if (set("diskInodes")) {
+    if (!set("disk")) at("diskInodes", "DiskInodes= needs Disk= (inodes are limited by the disk image that Disk= sizes)");
+    else at("diskInodes", "not enforced yet: no Disk= backing applies an inode limit", true);
+  }
+
+  // Boot.
+  if (v.disabled && v.autostart) at("disabled", "Disabled=yes: not started at boot although Autostart=yes", true);
 
   // Mounts.
   const targets = new Set<string>();

@@ -241,19 +241,36 @@ export const cpuList: ValueType<string> = {
 };
 
 const DEVICE_PATH = path();
+/** `DEVICE VALUE`: a device (or a file on it) and its limit, split at the white space. */
+function devicePair(raw: string, example: string): [device: string, value: string] {
+  const m = /^(\S+)\s+(\S+)$/.exec(raw);
+  if (!m) throw new ValueError(`'${shown(raw)}' is not ${example}`);
+  return [DEVICE_PATH.parse(m[1]), m[2]];
+}
+
 export interface DeviceBandwidth { device: string; bytes: number }
 /** `DEVICE RATE`, e.g. `/dev/sda 10M` (bytes per second). */
 export const deviceBandwidth: ValueType<DeviceBandwidth> = {
   syntax: "device-path bytes-per-second",
   parse(raw) {
-    const m = /^(\S+)\s+(\S+)$/.exec(raw);
-    if (!m) throw new ValueError(`'${shown(raw)}' is not 'DEVICE RATE' (e.g. /dev/sda 10M)`);
-    const device = DEVICE_PATH.parse(m[1]);
-    const bytes = size.parse(m[2]);
-    if (bytes === "infinity" || bytes === 0) throw new ValueError(`rate '${m[2]}' must be a positive size`);
+    const [device, rate] = devicePair(raw, "'DEVICE RATE' (e.g. /dev/sda 10M)");
+    const bytes = size.parse(rate);
+    if (bytes === "infinity" || bytes === 0) throw new ValueError(`rate '${rate}' must be a positive size`);
     return { device, bytes };
   },
   format: (v) => `${v.device} ${formatSize(v.bytes)}`,
+};
+
+export interface DeviceIops { device: string; iops: number }
+/** `DEVICE COUNT`, e.g. `/dev/sda 1000` (operations per second). */
+export const deviceIops: ValueType<DeviceIops> = {
+  syntax: "device-path operations-per-second",
+  parse(raw) {
+    const [device, count] = devicePair(raw, "'DEVICE COUNT' (e.g. /dev/sda 1000)");
+    if (!/^[0-9]{1,15}$/.test(count) || Number(count) === 0) throw new ValueError(`'${shown(count)}' is not a positive number of operations per second`);
+    return { device, iops: Number(count) };
+  },
+  format: (v) => `${v.device} ${v.iops}`,
 };
 
 export interface DeviceRule { device: string; access: string }

@@ -107,6 +107,13 @@ export function treeViolations(specs: readonly ContainerSpec[], tree: Tree, outp
             if (!w || w.length !== 2 || !list.some((d) => d.device === w[0] && String(d.bytes) === w[1])) fail("does not round-trip");
             break;
           }
+          case "IOReadIOPSMax":
+          case "IOWriteIOPSMax": {
+            const w = splitWords(x.value);
+            const list = x.key === "IOReadIOPSMax" ? v.ioReadIops : v.ioWriteIops;
+            if (!w || w.length !== 2 || !list.some((d) => d.device === w[0] && String(d.iops) === w[1])) fail("does not round-trip");
+            break;
+          }
           case "After": {
             const a = /^container(-delay)?@([^/\s]+)\.service$/.exec(x.value);
             if (!a || !specs.some((s) => s.name === a[2] && s.values.autostart) || !spec.values.autostart) fail("is not an autostarted container");

@@ -71,7 +71,19 @@ test("memory: VSwap takes PHYSPAGES/SWAPPAGES; pre-VSwap approximates from PRIVV
   const raised = map('PRIVVMPAGES="100:200"\nVMGUARPAGES="300:unlimited"');
   assert.equal(lines(raised.spec, "Memory"), ["Memory=1200K"]);
   assert.is(entry(raised, "VMGUARPAGES").status, "approximated");
+  assert.equal(entry(raised, "PRIVVMPAGES").result, [], "the raised Memory= is VMGUARPAGES' line");
   assert.equal(lines(map("PRIVVMPAGES=unlimited").spec, "Memory"), []);
+});
+
+test("VMGUARPAGES: its barrier becomes MemoryLow=, never above Memory=", () => {
+  assert.equal(lines(map('PRIVVMPAGES="65536:69632"\nVMGUARPAGES="33792:unlimited"').spec, "MemoryLow"), ["MemoryLow=132M"]);
+  assert.equal(lines(map('PRIVVMPAGES="100:200"\nVMGUARPAGES="300:unlimited"').spec, "MemoryLow"), ["MemoryLow=1200K"]);
+  const capped = map('PHYSPAGES="0:1000"\nVMGUARPAGES="2000:unlimited"');
+  assert.equal(lines(capped.spec, "MemoryLow"), ["MemoryLow=4000K"]);
+  assert.match(entry(capped, "VMGUARPAGES").note, /capped at Memory=/);
+  assert.equal(lines(map('VMGUARPAGES="1G"').spec, "MemoryLow"), ["MemoryLow=1G"]);
+  assert.equal(lines(map('VMGUARPAGES="unlimited"').spec, "MemoryLow"), []);
+  assert.is(entry(map('VMGUARPAGES="0:unlimited"'), "VMGUARPAGES").status, "mapped");
 });
 
 test("ONBOOT: yes, no, unset (documented approximation); DISABLED=yes keeps it from autostarting", () => {
@@ -82,14 +94,21 @@ test("ONBOOT: yes, no, unset (documented approximation); DISABLED=yes keeps it f
   assert.is(entry(unset, "ONBOOT").status, "approximated");
   const dis = map("ONBOOT=yes\nDISABLED=yes");
   assert.equal(lines(dis.spec, "Autostart"), ["Autostart=no"]);
-  assert.match(entry(dis, "DISABLED").note, /missing key: Disabled/);
+  assert.equal(lines(dis.spec, "Disabled"), ["Disabled=yes"]);
+  assert.is(entry(dis, "DISABLED").status, "mapped");
+  assert.equal(lines(map("DISABLED=no").spec, "Disabled"), []);
 });
 
 test("disk: 1 KiB blocks, hard limit; DISK_QUOTA=no means nothing was enforced", () => {
   assert.equal(lines(map('DISKSPACE="1048576:1153024"').spec, "Disk"), ["Disk=1126M"]);
   assert.equal(lines(map('DISKSPACE="10G:10G"').spec, "Disk"), ["Disk=10G"]);
   assert.equal(lines(map('DISKSPACE="10G"', {}, "DISK_QUOTA=no").spec, "Disk"), []);
-  assert.is(entry(map("DISKINODES=200000:220000"), "DISKINODES").status, "dropped");
+  const inodes = map('DISKSPACE="10G"\nDISKINODES=200000:220000');
+  assert.equal(lines(inodes.spec, "DiskInodes"), ["DiskInodes=220000"]);
+  assert.is(entry(inodes, "DISKINODES").status, "approximated");
+  assert.match(entry(inodes, "DISKINODES").note, /not enforced yet/);
+  assert.is(entry(map("DISKINODES=200000:220000"), "DISKINODES").status, "dropped", "no Disk= to hang it on");
+  assert.equal(lines(map('DISKSPACE="10G"\nDISKINODES=200000', {}, "DISK_QUOTA=no").spec, "DiskInodes"), []);
 });
 
 test("NUMPROC, IOPRIO, IOLIMIT, IOPSLIMIT", () => {
@@ -99,7 +118,12 @@ test("NUMPROC, IOPRIO, IOLIMIT, IOPSLIMIT", () => {
   assert.equal(lines(map("IOPRIO=0").spec, "IOWeight"), ["IOWeight=20"]);
   assert.ok(map("IOPRIO=8").errors.length === 1);
   assert.equal(lines(map("IOLIMIT=1048576").spec, "IOWriteBandwidth"), ["IOWriteBandwidth=/var/lib/containerctl/ct101/rootfs 1M"]);
-  assert.match(entry(map("IOPSLIMIT=100"), "IOPSLIMIT").note, /missing keys: IOReadIOPS, IOWriteIOPS/);
+  const iops = map("IOPSLIMIT=100");
+  assert.equal(lines(iops.spec, "IOReadIOPS"), ["IOReadIOPS=/var/lib/containerctl/ct101/rootfs 100"]);
+  assert.equal(lines(iops.spec, "IOWriteIOPS"), ["IOWriteIOPS=/var/lib/containerctl/ct101/rootfs 100"]);
+  assert.is(entry(iops, "IOPSLIMIT").status, "approximated");
+  assert.equal(lines(map("IOPSLIMIT=0").spec, "IOReadIOPS"), []);
+  assert.equal(lines(map("IOPSLIMIT=100", { copyTo: "/srv/ct/rootfs" }).spec, "IOReadIOPS"), ["IOReadIOPS=/srv/ct/rootfs 100"], "with --copy: the disk of the copy");
 });
 
 test("NAMESERVER/SEARCHDOMAIN, with inherit from the host's resolv.conf", () => {
@@ -125,6 +149,10 @@ test("IP_ADDRESS becomes a routed veth with the same addresses; NETIF a bridged 
   assert.equal(lines(b.spec, "Bridge"), ["Bridge=vmbr0"]);
   assert.equal(lines(b.spec, "MACAddress"), ["MACAddress=00:18:51:aa:bb:01"]);
   assert.match(entry(b, "NETIF").note, /host_mac/);
+  const two = map('NETIF="ifname=eth0,mac=00:18:51:AA:BB:01,bridge=vmbr0;ifname=eth1,mac=00:18:51:AA:BB:03,bridge=vmbr1"');
+  assert.equal(lines(two.spec, "Bridge"), ["Bridge=vmbr0"], "the first device is the spec's interface");
+  assert.is(entry(two, "NETIF").status, "approximated");
+  assert.match(entry(two, "NETIF").note, /device 2 \(ifname=eth1, mac=00:18:51:AA:BB:03, bridge=vmbr1\) is not created/);
   assert.equal(lines(map("").spec, "Type"), [], "no network parameters: the default, loopback only");
 });
 

@@ -119,4 +119,10 @@ test("a util-linux without what we need (here: an unshare that fails) stops the 
   }
 });
 
+test("Disabled=yes (a plan's disabled line): refused, naming the spec file that says so", async () => {
+  const err = await refused("disabled", () => ({ extra: ["disabled\t/etc/containerctl/old.container"] }));
+  oneLine(err);
+  assert.match(err, /^containerctl: t-disabled-\S+: disabled: Disabled=yes in \/etc\/containerctl\/old\.container; set Disabled=no there to start it$/m);
+});
+
 test.run();

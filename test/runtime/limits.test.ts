@@ -99,6 +99,39 @@ test("v2 (stand-in directory): memory.max, memory.swap.max, cpu.max, cpu.weight,
   }
 });
 
+test("MemoryLow= and IOPS limits (stand-in directories): memory.low and io.max riops/wiops (v2), soft limit and throttle iops files (v1)", () => {
+  const v2 = fakeCgroup(["memory.low", "io.max"], true);
+  const v1 = fakeCgroup(["memory.soft_limit_in_bytes", "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device", "blkio.throttle.read_bps_device"], false);
+  try {
+    const plan = (extra: string) => `limit_memory_low\t16777216\nlimit_io_read_iops\t/dev/null\t300\n${extra}`;
+    let r = limits(v2, plan("limit_io_write_iops\t/dev/zero\t200\n"));
+    assert.is(r.status, 0, r.stderr);
+    assert.is(read(path.join(v2, "memory.low")), "16777216");
+    assert.is(read(path.join(v2, "io.max")), "1:5 wiops=200", "the last line written (each write is one device's setting)");
+    r = limits(v1, plan(""), { CONTAINERCTL_CGROUP_V1: "memory,blkio" });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(read(path.join(v1, "memory.soft_limit_in_bytes")), "16777216");
+    assert.is(read(path.join(v1, "blkio.throttle.read_iops_device")), "1:3 300");
+    // A path that is not a device: the whole disk its filesystem is on, as systemd resolves it.
+    const d = fs.statSync(v1).dev;
+    let disk = `${(d >> 8) & 0xfff}:${(d & 0xff) | ((d >> 12) & 0xfff00)}`;
+    if (fs.existsSync(`/sys/dev/block/${disk}/partition`)) disk = read(`/sys/dev/block/${disk}/../dev`);
+    r = limits(v1, `limit_io_read\t${v1}\t1048576\n`, { CONTAINERCTL_CGROUP_V1: "blkio" });
+    assert.is(r.status, 0, r.stderr);
+    if (((d >> 8) & 0xfff) === 0) assert.match(r.stderr, /on no block device: IO limit ignored/);
+    else assert.is(read(path.join(v1, "blkio.throttle.read_bps_device")), `${disk} 1048576`);
+    // A filesystem without a block device (the tmpfs of /dev/shm): skipped with a note, as systemd does.
+    r = limits(v1, "limit_io_write_iops\t/dev/shm\t5\n", { CONTAINERCTL_CGROUP_V1: "blkio" });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, /\/dev\/shm is on no block device: IO limit ignored/);
+    assert.is(read(path.join(v1, "blkio.throttle.write_iops_device")), "");
+    assert.is.not(limits(v1, "limit_io_write_iops\t/nonexistent\t5\n", { CONTAINERCTL_CGROUP_V1: "blkio" }).status, 0, "a path that does not exist is an error");
+  } finally {
+    fs.rmSync(v2, { recursive: true, force: true });
+    fs.rmSync(v1, { recursive: true, force: true });
+  }
+});
+
 test("infinity becomes max (v2) and -1 (v1); files the kernel does not offer are skipped", () => {
   const v2 = fakeCgroup(["memory.max", "pids.max"], true);
   const v1 = fakeCgroup(["memory.limit_in_bytes"], false); // no memsw: no swap accounting
