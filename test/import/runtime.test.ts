@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { busyboxBinary, DEFAULT_INIT } from "../lib/busybox-guest";
-import { TestContainer, buildHelper, hostSnapshot, processesOf, sleep } from "../lib/runtime-harness";
+import { TestContainer, buildHelper, diskOf, hostSnapshot, processesOf, sleep } from "../lib/runtime-harness";
 import { hashTree, runCli, tempDir, writeFiles } from "./helpers";
 
 buildHelper();
@@ -63,7 +63,7 @@ function venetInterfaces(v4: string[], v6: string[]): string {
 
 interface Ct { ctid: string; c: TestContainer; addrs: string[]; conf: string }
 
-function openvzHost(): { tmp: string; vzRoot: string; cts: Ct[] } {
+function openvzHost(): { tmp: string; vzRoot: string; cts: Ct[]; off: Ct } {
   const tmp = tempDir("ctl-ovz-e2e-");
   const vzRoot = path.join(tmp, "etc/vz");
   const mk = (ctid: string, prefix: string, addrs: string[], conf: (c: TestContainer) => string, files: Record<string, string>): Ct => {
@@ -76,7 +76,8 @@ function openvzHost(): { tmp: string; vzRoot: string; cts: Ct[] } {
     mk("201", "ovza", ["10.77.0.11", "10.77.0.12", "fd00:77::11"], (c) => [
       `NAME="${c.name}"`, 'HOSTNAME="www.example.org"', 'IP_ADDRESS="10.77.0.11 10.77.0.12 fd00:77::11"',
       'ONBOOT="yes"', 'BOOTORDER="10"', 'PHYSPAGES="0:65536"', 'SWAPPAGES="0:32M"', 'NUMPROC="200:200"',
-      'CPUUNITS="2000"', 'CPULIMIT="50"', 'DISKSPACE="1048576:1048576"', 'IOPRIO="6"', 'NAMESERVER="10.77.0.1"',
+      'CPUUNITS="2000"', 'CPULIMIT="50"', 'DISKSPACE="1048576:1048576"', 'IOPRIO="6"', 'IOLIMIT="10M"', 'IOPSLIMIT="300"',
+      'VMGUARPAGES="16384:unlimited"', 'NAMESERVER="10.77.0.1"',
     ].join("\n"), { "etc/network/interfaces": venetInterfaces(["10.77.0.11", "10.77.0.12"], ["fd00:77::11"]), "etc/hostname": "www\n" }),
     mk("202", "ovzb", ["10.77.0.21", "fd00:77::21"], (c) => [
       `NAME="${c.name}"`, 'HOSTNAME="mail"', 'IP_ADDRESS="10.77.0.21 fd00:77::21"', 'ONBOOT="no"',
@@ -90,15 +91,18 @@ function openvzHost(): { tmp: string; vzRoot: string; cts: Ct[] } {
       "etc/hostname": "db\n",
     }),
   ];
+  // DISABLED=yes: imported, but neither autostarted nor startable by hand.
+  const off = mk("204", "ovzoff", ["10.77.0.41"], (c) => [`NAME="${c.name}"`, 'IP_ADDRESS="10.77.0.41"', 'ONBOOT="yes"', 'DISABLED="yes"'].join("\n"),
+    { "etc/network/interfaces": venetInterfaces(["10.77.0.41"], []) });
   writeFiles(tmp, {
     "etc/resolv.conf": "nameserver 10.77.0.1\n",
     "etc/vz/vz.conf": [
       "VIRTUOZZO=yes", "LOCKDIR=/vz/lock", "VE_LAYOUT=simfs", "DISK_QUOTA=yes", 'VE_ROOT="/vz/root/$VEID"',
       'VE_PRIVATE="/vz/private/$VEID"', "IPV6=yes", 'CPUUNITS="1000"', "",
     ].join("\n"),
-    ...Object.fromEntries(cts.map((x) => [`etc/vz/conf/${x.ctid}.conf`, `${x.conf}\nVE_PRIVATE="${x.c.root}"\nOSTEMPLATE="ubuntu-10.04-x86_64"\n`])),
+    ...Object.fromEntries([...cts, off].map((x) => [`etc/vz/conf/${x.ctid}.conf`, `${x.conf}\nVE_PRIVATE="${x.c.root}"\nOSTEMPLATE="ubuntu-10.04-x86_64"\n`])),
   });
-  return { tmp, vzRoot, cts };
+  return { tmp, vzRoot, cts, off };
 }
 
 /** Every source tree's hash: the vz tree and each private area. */
@@ -136,10 +140,23 @@ async function runAll(cts: Ct[], label: string): Promise<void> {
     assert.not.ok(ping1("10.77.0.13"), "an address no container has does not answer");
     // The limits reached the first container's cgroups (this host runs cgroup v1 without systemd here).
     const pid = processesOf(cts[0].c.name)[0];
-    const memLine = fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").find((l) => l.split(":")[1] === "memory");
-    if (memLine) assert.is(fs.readFileSync(`/sys/fs/cgroup/memory${memLine.split(":")[2]}/memory.limit_in_bytes`, "utf8").trim(), String(256 * 1024 * 1024), "PHYSPAGES 65536 pages = 256M");
-    const pidsLine = fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").find((l) => l.split(":")[1] === "pids");
-    if (pidsLine) assert.is(fs.readFileSync(`/sys/fs/cgroup/pids${pidsLine.split(":")[2]}/pids.max`, "utf8").trim(), "200");
+    const cg = (ctrl: string, file: string): string | null => {
+      const line = fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").find((l) => l.split(":")[1] === ctrl);
+      return line ? fs.readFileSync(`/sys/fs/cgroup/${ctrl}${line.split(":")[2]}/${file}`, "utf8").trim() : null;
+    };
+    const mem = cg("memory", "memory.limit_in_bytes");
+    if (mem !== null) assert.is(mem, String(256 * 1024 * 1024), "PHYSPAGES 65536 pages = 256M");
+    const soft = cg("memory", "memory.soft_limit_in_bytes");
+    if (soft !== null) assert.is(soft, String(64 * 1024 * 1024), "VMGUARPAGES 16384 pages = 64M, as MemoryLow=");
+    const pids = cg("pids", "pids.max");
+    if (pids !== null) assert.is(pids, "200");
+    // IOLIMIT and IOPSLIMIT name no device: the disk under the root directory gets them.
+    const disk = diskOf(planRoot(cts[0].c));
+    const iops = cg("blkio", "blkio.throttle.write_iops_device");
+    if (iops !== null && disk !== null) {
+      assert.is(iops, `${disk} 300`);
+      assert.is(cg("blkio", "blkio.throttle.read_bps_device"), `${disk} ${10 * 1024 * 1024}`);
+    }
   } finally {
     for (const x of cts) {
       if (x.c.proc && x.c.exit === null) {
@@ -162,7 +179,8 @@ async function runAll(cts: Ct[], label: string): Promise<void> {
 
 test("import --in-place and --copy, start with the runtime: each container answers on its original addresses; sources unchanged", async () => {
   assert.is(spawnSync("ip", ["netns", "add", NS]).status, 0);
-  const { tmp, vzRoot, cts } = openvzHost();
+  const { tmp, vzRoot, cts: running, off } = openvzHost();
+  const cts = [...running, off];
   try {
     for (const c of [
       ["ip", "link", "set", "lo", "up"], ["ip", "link", "add", "br77", "type", "bridge"], ["ip", "addr", "add", "10.77.5.1/24", "dev", "br77"],
@@ -177,7 +195,14 @@ test("import --in-place and --copy, start with the runtime: each container answe
     assert.equal(sourceHashes(vzRoot, cts), hashes, "the import changed no source");
     generatePlans(cfg1, path.join(tmp, "in-place/generator"), cts);
     for (const x of cts) assert.is(planRoot(x.c), x.c.root);
-    await runAll(cts, "--in-place");
+    // DISABLED=yes: no autostart link, and the runtime refuses to start it.
+    const wants = fs.readdirSync(path.join(tmp, "in-place/generator/containers.target.wants"));
+    assert.equal(wants, [`container@${running[0].c.name}.service`], "only the ONBOOT=yes container that is not disabled autostarts");
+    off.c.start();
+    assert.is.not((await off.c.waitExit()).code, 0);
+    assert.match(off.c.stderr, /disabled: Disabled=yes in \S+\.container; set Disabled=no there to start it/);
+    assert.not.match(off.c.stdout, /init up/);
+    await runAll(running, "--in-place");
     assert.equal(sourceHashes(vzRoot, cts), hashes, "running in place changed no source file");
 
     // --copy DIR: verified copies under a temporary library directory.
@@ -188,7 +213,7 @@ test("import --in-place and --copy, start with the runtime: each container answe
     assert.equal(sourceHashes(vzRoot, cts), hashes, "the copy changed no source");
     generatePlans(cfg2, path.join(tmp, "copy/generator"), cts);
     for (const x of cts) assert.is(planRoot(x.c), path.join(lib, x.c.name, "rootfs"));
-    await runAll(cts, "--copy");
+    await runAll(running, "--copy");
     assert.equal(sourceHashes(vzRoot, cts), hashes, "the sources are unchanged at the end");
   } finally {
     for (const x of cts) x.c.destroy();

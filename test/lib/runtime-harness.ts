@@ -299,3 +299,16 @@ export const CAP_NUMBERS: Record<string, number> = {
   chown: 0, setpcap: 8, net_admin: 12, sys_module: 16, sys_rawio: 17, sys_chroot: 18, sys_pacct: 20, sys_admin: 21,
   sys_time: 25, mknod: 27, mac_override: 32, mac_admin: 33, syslog: 34, perfmon: 38, bpf: 39,
 };
+
+/**
+ * MAJOR:MINOR of the whole disk a path's filesystem is on (what an IO limit on
+ * that path throttles, test/runtime/limits.test.ts), or null for a filesystem
+ * without a block device (tmpfs, overlayfs).
+ */
+export function diskOf(p: string): string | null {
+  const d = fs.statSync(p).dev;
+  const major = (d >> 8) & 0xfff;
+  if (major === 0) return null;
+  const mm = `${major}:${(d & 0xff) | ((d >> 12) & 0xfff00)}`;
+  return fs.existsSync(`/sys/dev/block/${mm}/partition`) ? fs.readFileSync(`/sys/dev/block/${mm}/../dev`, "utf8").trim() : mm;
+}

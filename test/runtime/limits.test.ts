@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CLI, RUNTIME_DIR, TestContainer, buildHelper } from "../lib/runtime-harness";
+import { CLI, RUNTIME_DIR, TestContainer, buildHelper, diskOf } from "../lib/runtime-harness";
 
 buildHelper();
 
@@ -113,12 +113,10 @@ test("MemoryLow= and IOPS limits (stand-in directories): memory.low and io.max r
     assert.is(read(path.join(v1, "memory.soft_limit_in_bytes")), "16777216");
     assert.is(read(path.join(v1, "blkio.throttle.read_iops_device")), "1:3 300");
     // A path that is not a device: the whole disk its filesystem is on, as systemd resolves it.
-    const d = fs.statSync(v1).dev;
-    let disk = `${(d >> 8) & 0xfff}:${(d & 0xff) | ((d >> 12) & 0xfff00)}`;
-    if (fs.existsSync(`/sys/dev/block/${disk}/partition`)) disk = read(`/sys/dev/block/${disk}/../dev`);
+    const disk = diskOf(v1);
     r = limits(v1, `limit_io_read\t${v1}\t1048576\n`, { CONTAINERCTL_CGROUP_V1: "blkio" });
     assert.is(r.status, 0, r.stderr);
-    if (((d >> 8) & 0xfff) === 0) assert.match(r.stderr, /on no block device: IO limit ignored/);
+    if (disk === null) assert.match(r.stderr, /on no block device: IO limit ignored/);
     else assert.is(read(path.join(v1, "blkio.throttle.read_bps_device")), `${disk} 1048576`);
     // A filesystem without a block device (the tmpfs of /dev/shm): skipped with a note, as systemd does.
     r = limits(v1, "limit_io_write_iops\t/dev/shm\t5\n", { CONTAINERCTL_CGROUP_V1: "blkio" });
