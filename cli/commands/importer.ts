@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option("--json", "print the report as JSON")
     .option("--force", "replace a spec imported earlier whose content differs")
     .option("--in-place", "run the guest from VE_PRIVATE as it is (simfs layout only); the importer never writes to it")
-    .option("--copy [dir]", "copy VE_PRIVATE to DIR/NAME/rootfs (default DIR: /var/lib/containerctl, or $CONTAINERCTL_LIB_DIR), keeping owners, modes, hard links, xattrs, devices and sparse files, and verify it before writing the spec")
+    .option("--copy [dir]", "copy VE_PRIVATE to DIR/NAME/rootfs (default DIR: /var/lib/containerctl, or $CONTAINERCTL_LIB_DIR), keeping owners, modes, hard links, xattrs, devices and sparse files, and verify it before writing the spec (a progress bar on a terminal)")
     .addHelpText("after", "\nExit status: 0 done, nothing to review; 2 done, lines marked ! need review; 1 something failed.\nWithout --in-place or --copy, copy VE_PRIVATE to the spec's RootDirectory yourself.")
     .action(async (ctids: string[], opts: OpenvzOptions) => {
       // The importer is loaded only by this command.
@@ -49,9 +49,8 @@ export function register(program: Command): void {
         vzRoot: opts.vzRoot, configDir, select: opts.all ? "all" : ctids, inPlace: Boolean(opts.inPlace), force: Boolean(opts.force),
         copy: Boolean(opts.copy), ...(typeof opts.copy === "string" ? { libDir: opts.copy } : {}),
       });
-      const say = (l: string): void => void process.stderr.write(`${l}\n`);
-      if (!opts.dryRun && plan.errors.length === 0) plan = applyImport(plan, say);
-      else for (const c of plan.containers) if (c.copy) say(`${c.name}: would copy ${c.copy.from} to ${c.copy.to}, then verify it`);
+      if (!opts.dryRun && plan.errors.length === 0) plan = await applyImport(plan);
+      else for (const c of plan.containers) if (c.copy) process.stderr.write(`containerctl: ${c.name}: would copy ${c.copy.from} to ${c.copy.to}, then verify it\n`);
       const status = exitStatus(plan);
       const dryRun = Boolean(opts.dryRun);
       process.stdout.write(opts.json ? toJson(plan, { dryRun, exitStatus: status }) : formatHuman(plan, { dryRun, showSpecs: dryRun }));

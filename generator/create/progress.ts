@@ -1,13 +1,14 @@
-// Progress of a create: debootstrap's "I:" lines turned into phases (download,
-// unpack, configure) with a count, shown as a bar on a terminal and as plain
-// lines otherwise (one per phase and per quarter of it, for logs and CI).
+// Progress of long steps (a create's debootstrap, an import's --copy): events
+// in phases with a count, shown as a bar on a terminal and as plain lines
+// otherwise (one per phase and per quarter of it, for logs and CI). For a
+// create, debootstrap's "I:" lines become phases download, unpack, configure.
 
 export type Phase = "download" | "unpack" | "configure";
 
-export interface ProgressEvent { phase: Phase; item: string }
+export interface ProgressEvent<P extends string = string> { phase: P; item: string }
 
 /** One debootstrap output line → the package event it reports, or null. */
-export function debootstrapEvent(line: string): ProgressEvent | null {
+export function debootstrapEvent(line: string): ProgressEvent<Phase> | null {
   let m = /^I: Retrieving (\S+) (\S+)$/.exec(line); // "I: Retrieving Release" has no version: not a package
   if (m) return { phase: "download", item: m[1] };
   m = /^I: (Extracting|Unpacking) ([^ .][^ ]*?)(:[a-z0-9]+)?\.\.\.$/.exec(line);
@@ -26,9 +27,20 @@ export interface Reporter {
   end(): void;
 }
 
+const BAR_WIDTH = 30;
+
+/** The terminal line for an event: phase, bar (when the total is known), count and item, cut to fit. */
+export function renderBar(e: ProgressEvent, done: number, total: number | null, columns = 80): string {
+  const frac = total ? Math.min(1, done / total) : 0;
+  const bar = total ? "#".repeat(Math.round(frac * BAR_WIDTH)).padEnd(BAR_WIDTH, ".") : "";
+  const count = total ? `${done}/${total}` : `${done}`;
+  const text = `${e.phase.padEnd(9)} ${bar ? `[${bar}] ` : ""}${count} ${e.item}`;
+  return text.slice(0, columns - 1);
+}
+
 export function makeReporter(name: string, out: NodeJS.WriteStream = process.stderr, tty = !!out.isTTY): Reporter {
   let drawn = false;
-  let lastPhase: Phase | null = null;
+  let lastPhase: string | null = null;
   let lastQuarter = -1;
   const clear = (): void => {
     if (drawn) out.write("\r\x1b[K");
@@ -41,12 +53,7 @@ export function makeReporter(name: string, out: NodeJS.WriteStream = process.std
     },
     event(e, done, total) {
       if (tty) {
-        const width = 30;
-        const frac = total ? Math.min(1, done / total) : 0;
-        const bar = total ? "#".repeat(Math.round(frac * width)).padEnd(width, ".") : "";
-        const count = total ? `${done}/${total}` : `${done}`;
-        const text = `${e.phase.padEnd(9)} ${bar ? `[${bar}] ` : ""}${count} ${e.item}`;
-        out.write(`\r\x1b[K${text.slice(0, (out.columns || 80) - 1)}`);
+        out.write(`\r\x1b[K${renderBar(e, done, total, out.columns || 80)}`);
         drawn = true;
         return;
       }

@@ -14,6 +14,7 @@ import { dropUnclaimed, RULES } from "./openvz-rules";
 import { writeFileAtomic } from "./write";
 import { copyVerified } from "./copy";
 import { containerPaths, defaultPaths } from "../create/paths";
+import { makeReporter, type Reporter } from "../create/progress";
 
 export interface ImportOptions {
   /** The OpenVZ configuration directory (vz.conf, conf/); default /etc/vz. */
@@ -297,13 +298,17 @@ function checkPrivateArea(cfg: VzContainerConfig): { ok: true } | { ok: false; m
   return { ok: true };
 }
 
-/** Write what the plan says (never with dryRun). Returns the plan with the outcome of each write. */
-export function applyImport(plan: ImportPlan, say?: (line: string) => void): ImportPlan {
+/**
+ * Write what the plan says (never with dryRun). Returns the plan with the
+ * outcome of each write. `reporter` shows a copy's progress (default: a bar
+ * on stderr when it is a terminal, plain lines otherwise).
+ */
+export async function applyImport(plan: ImportPlan, reporter: (name: string) => Reporter = (n) => makeReporter(n)): Promise<ImportPlan> {
   for (const c of plan.containers) {
     if (c.action !== "create" && c.action !== "overwrite") continue;
     try {
       // The root filesystem first: a spec is written only for a verified copy.
-      if (c.copy) copyVerified(c.copy.from, c.copy.to, (l) => say?.(`${c.name}: ${l}`));
+      if (c.copy) await copyVerified(c.copy.from, c.copy.to, reporter(c.name!));
     } catch (e) {
       c.errors.push(`${c.confFile}: --copy: ${(e as Error).message}`);
       c.action = "failed";

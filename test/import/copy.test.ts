@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compareTrees } from "../../generator/import/copy";
+import { makeReporter, renderBar } from "../../generator/create/progress";
 import { loadSpec } from "../../generator/spec/load";
 import { hashTree, runCli, tempDir, writeFiles } from "./helpers";
 
@@ -54,6 +55,11 @@ test("--copy: a verified copy with everything kept, then the spec; the source un
     const r = runCli(["-C", cfg, "import", "openvz", "777", "--vz-root", vzRoot, "--copy", lib]);
     assert.ok(r.status === 0 || r.status === 2, r.stdout + r.stderr);
     assert.match(r.stderr, new RegExp(`${NAME}: verifying the copy of ${priv}`));
+    // Not a terminal: plain lines, one per phase and per quarter (13 entries, each walked twice to verify).
+    assert.not.match(r.stderr, /\r/);
+    const counts = (phase: string) => [...r.stderr.matchAll(new RegExp(`^containerctl: ${NAME}: ${phase} (\\d+/\\d+) \\(.+\\)$`, "gm"))].map((m) => m[1]);
+    assert.equal(counts("copy"), ["1/13", "4/13", "7/13", "10/13", "13/13"]);
+    assert.equal(counts("verify"), ["1/26", "7/26", "13/26", "20/26", "26/26"]);
     assert.match(r.stdout, /VE_PRIVATE .* mapped +RootDirectory=\S+\/lib\/cccopy\d+\/rootfs/, "the report says where the copy went");
     const root = `${lib}/${NAME}/rootfs`;
     assert.is(loadSpec(cfg, NAME).spec?.values.root, root, "the spec's RootDirectory is where the copy went");
@@ -72,6 +78,21 @@ test("--copy: a verified copy with everything kept, then the spec; the source un
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test("the progress bar: phase, bar, count and entry, cut to the terminal; redrawn in place on a terminal", () => {
+  assert.is(renderBar({ phase: "copy", item: "etc/hostname" }, 5, 10), `copy      [${"#".repeat(15)}${".".repeat(15)}] 5/10 etc/hostname`);
+  assert.is(renderBar({ phase: "verify", item: "bin/sh" }, 10, 10), `verify    [${"#".repeat(30)}] 10/10 bin/sh`);
+  assert.is(renderBar({ phase: "copy", item: "x" }, 7, null), "copy      7 x", "no total: no bar");
+  assert.is(renderBar({ phase: "copy", item: "a/very/long/path/name" }, 1, 3, 24), `copy      [${"#".repeat(10)}..`, "23 characters: one column short of the width");
+  let text = "";
+  const tty = { isTTY: true, columns: 100, write: (c: string) => ((text += c), true) } as unknown as NodeJS.WriteStream;
+  const rep = makeReporter("web", tty, true);
+  rep.step("copying /a to /b");
+  rep.event({ phase: "copy", item: "etc" }, 1, 2);
+  rep.event({ phase: "copy", item: "etc/x" }, 2, 2);
+  rep.end();
+  assert.is(text, `containerctl: web: copying /a to /b\n\r\x1b[K${renderBar({ phase: "copy", item: "etc" }, 1, 2)}\r\x1b[K${renderBar({ phase: "copy", item: "etc/x" }, 2, 2)}\r\x1b[K`);
 });
 
 test("--copy refuses ploop with what to do, and creates nothing", () => {
