@@ -59,10 +59,11 @@ const network: Rule = {
         if (!["ifname", "mac", "host_ifname", "host_mac", "bridge"].includes(k)) lost.push(`${k}=${d[k]}`);
       }
       // One [Network] interface per spec: every further device is named with what it had.
-      devs.slice(1).forEach((e, i) => {
+      const extra = devs.slice(1).map((e, i) => {
         const fields = ["ifname", "mac", "bridge", "host_ifname", "host_mac"].filter((k) => e[k]).map((k) => `${k}=${e[k]}`);
-        lost.push(`device ${i + 2} (${fields.join(", ") || "no fields"}) is not created: a spec has one network interface; give the guest that network by hand (e.g. Bind= a config, or a second container)`);
+        return `device ${i + 2} (${fields.join(", ") || "no fields"})`;
       });
+      if (extra.length) lost.push(`further devices, not created as a spec has one network interface (set them up by hand): ${extra.join(", ")}`);
       const how = d.bridge ? `bridged veth on ${d.bridge}${d.mac ? " with the same MAC" : ""}` : "a veth with no bridge in OpenVZ: routed here";
       if (lost.length === 0) cx.report("NETIF", d.bridge ? "mapped" : "approximated", result, how);
       else cx.report("NETIF", "approximated", result, `${how}; not kept: ${lost.join("; ")}`);
@@ -80,7 +81,7 @@ const network: Rule = {
         result.push(cx.set("addresses", text, ip));
       }
       const note = devs.length === 0
-        ? "venet0 does not exist here: a routed veth (eth0) carries the same addresses; the guest's venet0 network config must be moved to eth0 (guest fixes are not applied by the importer yet)"
+        ? "venet0 does not exist here: a routed veth (eth0) carries the same addresses, set up with a default route before the guest's init runs; the guest's own venet0 config names a missing device and is not rewritten (the importer applies no guest fixes)"
         : "OpenVZ routed these over venet0 beside the veth; here they are added to the bridged eth0, which only works if the bridge's network routes them";
       cx.report("IP_ADDRESS", "approximated", result, note);
     }
