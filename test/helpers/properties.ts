@@ -101,17 +101,15 @@ export function treeViolations(specs: readonly ContainerSpec[], tree: Tree, outp
             break;
           }
           case "IOReadBandwidthMax":
-          case "IOWriteBandwidthMax": {
-            const w = splitWords(x.value);
-            const list = x.key === "IOReadBandwidthMax" ? v.ioRead : v.ioWrite;
-            if (!w || w.length !== 2 || !list.some((d) => d.device === w[0] && String(d.bytes) === w[1])) fail("does not round-trip");
-            break;
-          }
+          case "IOWriteBandwidthMax":
           case "IOReadIOPSMax":
           case "IOWriteIOPSMax": {
             const w = splitWords(x.value);
-            const list = x.key === "IOReadIOPSMax" ? v.ioReadIops : v.ioWriteIops;
-            if (!w || w.length !== 2 || !list.some((d) => d.device === w[0] && String(d.iops) === w[1])) fail("does not round-trip");
+            const list = {
+              IOReadBandwidthMax: v.ioRead.map((d) => [d.device, d.bytes]), IOWriteBandwidthMax: v.ioWrite.map((d) => [d.device, d.bytes]),
+              IOReadIOPSMax: v.ioReadIops.map((d) => [d.device, d.iops]), IOWriteIOPSMax: v.ioWriteIops.map((d) => [d.device, d.iops]),
+            }[x.key];
+            if (!w || w.length !== 2 || !list.some(([dev, n]) => dev === w[0] && String(n) === w[1])) fail("does not round-trip");
             break;
           }
           case "After": {
