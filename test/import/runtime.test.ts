@@ -108,8 +108,10 @@ function openvzHost(): { tmp: string; vzRoot: string; cts: Ct[]; off: Ct } {
 /** Every source tree's hash: the vz tree and each private area. */
 const sourceHashes = (vzRoot: string, cts: Ct[]): string[] => [hashTree(vzRoot), ...cts.map((x) => hashTree(x.c.root))];
 
-/** `containerctl generate` from the config directory; each container's plan goes where its TestContainer reads it. */
+/** `containerctl check`, then `generate` from the config directory; each container's plan goes where its TestContainer reads it. */
 function generatePlans(cfg: string, out: string, cts: Ct[]): void {
+  const check = runCli(["-C", cfg, "check"]);
+  assert.is(check.status, 0, check.stdout + check.stderr);
   const g = runCli(["-C", cfg, "generate", "-o", out]);
   assert.is(g.status, 0, g.stdout + g.stderr);
   for (const x of cts) fs.copyFileSync(path.join(out, "containerctl", `${x.c.name}.plan`), x.c.planFile);
