@@ -14,10 +14,11 @@
  *     (133 when the guest rebooted, 0 when it halted or was stopped).
  *     With -x (no systemd to run ExecStopPost=) it runs CLEANUP NAME first.
  *
- *   helper enter -n NAME [-u FILE]... [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
+ *   helper enter -n NAME [-u FILE]... [-m DIR] [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
  *     The last step, run inside the new namespaces once every mount is in
  *     place: pivot_root(ROOT, ROOT), detach the old root, remove the stage's
- *     scratch FILEs (paths in the new root), make /dev's null, zero, full,
+ *     scratch FILEs (paths in the new root), detach the init shim's scratch
+ *     tmpfs DIR and remove its mount point (the mounts made from it stay), make /dev's null, zero, full,
  *     random, urandom, tty and its ptmx/fd/stdio links, drop the given
  *     capabilities (names as in capabilities(7), without cap_) from the
  *     bounding set, open /dev/console on
@@ -560,11 +561,12 @@ static int enter(int argc, char **argv) {
 	static char *env[MAX_ENV + 8], *args[MAX_ENV + 2];
 	int nenv = 0, nargs = 1, opt;
 	int caps[64], ncaps = 0, nunlink = 0;
-	const char *unlinks[8];
+	const char *unlinks[8], *scratch = NULL;
 	static char cname[300];
-	while ((opt = getopt(argc, argv, "+n:d:e:a:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:d:e:a:u:m:")) != -1) {
 		switch (opt) {
 		case 'n': name = optarg; break;
+		case 'm': scratch = optarg; break;
 		case 'u':
 			if (nunlink == 8) fail("too many files to remove");
 			unlinks[nunlink++] = optarg;
@@ -615,6 +617,8 @@ static int enter(int argc, char **argv) {
 	/* The stage's scratch files on the new /dev (mounts made from them stay). */
 	for (int i = 0; i < nunlink; i++)
 		if (unlink(unlinks[i]) < 0 && errno != ENOENT) die("cannot remove a scratch file");
+	/* The shim's tmpfs: its binds and the overlay keep their own references. */
+	if (scratch && (umount2(scratch, MNT_DETACH) < 0 || rmdir(scratch) < 0)) die("cannot remove the shim's scratch mount");
 	populate_dev();
 
 	for (int i = 0; i < ncaps; i++) drop_bounding(caps[i]);
