@@ -153,6 +153,8 @@ export function makeLucidGuest(root: string): void {
   write(root, "lib/init/fstab", LUCID_LIB_INIT_FSTAB);
   write(root, "etc/fstab", LUCID_FSTAB);
   write(root, "sbin/initctl", "#!/bin/sh\nexit 0\n", 0o755);
+  write(root, "sbin/shutdown", "#!/bin/sh\nexit 0\n", 0o755);
+  fs.symlinkSync("../bin/busybox", path.join(root, "sbin/getty"));
   write(root, "sbin/init", RECORDING_INIT, 0o755);
 }
 
@@ -227,6 +229,8 @@ iface venet0:1 inet static
 export function makeVenetGuest(root: string): void {
   makeLucidGuest(root);
   for (let n = 1; n <= 6; n++) fs.rmSync(path.join(root, `etc/init/tty${n}.conf`));
+  // OpenVZ's Ubuntu templates ran their console getty from a job of their own.
+  write(root, "etc/init/console.conf", "# console - getty\n\nstart on stopped rc RUNLEVEL=[2345]\nstop on runlevel [!2345]\n\nrespawn\nexec /sbin/getty -8 38400 console\n");
   write(root, "etc/network/interfaces", VENET_INTERFACES);
 }
 
