@@ -14,7 +14,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { checkJob } from "../../generator/upstart-check";
 import { busyboxBinary, makeBusyboxGuest } from "../lib/busybox-guest";
-import { PROJECT_DIR, RUNTIME_DIR, TestContainer, buildHelper, processesOf, sleep } from "../lib/runtime-harness";
+import { CLI, PROJECT_DIR, RUNTIME_DIR, TestContainer, buildHelper, processesOf, sleep } from "../lib/runtime-harness";
 import {
   LUCID_JOBS, hashTree, makeLucidGuest, makeSysvinitGuest, makeSystemdGuest, makeVenetGuest, parseView, type View,
 } from "../lib/shim-guests";
@@ -174,6 +174,25 @@ test("prepare: nothing is read through a symlink (a guest cannot show us a host 
   } finally {
     fs.rmSync(g.dir, { recursive: true, force: true });
     fs.rmSync(path.dirname(secret), { recursive: true, force: true });
+  }
+});
+
+test("containerctl check NAME: the detected guest, what the shim does, warnings about what it cannot neutralise", () => {
+  const g = guestRoot(makeVenetGuest);
+  const cfg = path.join(g.dir, "cfg");
+  try {
+    fs.mkdirSync(cfg);
+    fs.writeFileSync(path.join(cfg, "old.container"), `[Container]\nRootDirectory=${g.root}\nTTYs=2\n\n[Network]\nType=veth\nAddress=10.98.0.5/32\n`);
+    const r = spawnSync("node", [CLI, "-C", cfg, "check", "old"], { encoding: "utf8" });
+    assert.is(r.status, 0, r.stderr);
+    const p = prepare(g.root, "lucid", 2, "veth");
+    const said = p.report.split("\n").filter((l) => l && !l.startsWith("warning: "));
+    assert.is(r.stdout, ["old: guest lucid (detected from its files), stop signal SIGPWR", ...said.map((l) => `old: shim: ${l}`), "1 spec(s) OK, 1 warning(s)", ""].join("\n"));
+    assert.is(r.stderr, `${path.join(cfg, "old.container")}: guest: /etc/fstab: /media/cdrom0 (/dev/scd0) is not mounted: the container has no such device; give it a Bind= in the spec (warning)\n`);
+    // A spec file argument is only validated, as before.
+    assert.is(spawnSync("node", [CLI, "-C", cfg, "check", path.join(cfg, "old.container")], { encoding: "utf8" }).stdout, "1 spec(s) OK\n");
+  } finally {
+    fs.rmSync(g.dir, { recursive: true, force: true });
   }
 });
 
