@@ -14,7 +14,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { checkJob } from "../../generator/upstart-check";
 import { busyboxBinary, makeBusyboxGuest } from "../lib/busybox-guest";
-import { CLI, PROJECT_DIR, RUNTIME_DIR, TestContainer, buildHelper, processesOf, sleep } from "../lib/runtime-harness";
+import { CLI, PROJECT_DIR, RUNTIME_DIR, TestContainer, buildHelper, hostSnapshot, processesOf, sleep } from "../lib/runtime-harness";
 import {
   LUCID_JOBS, hashTree, makeLucidGuest, makeSysvinitGuest, makeSystemdGuest, makeVenetGuest, parseView, type View,
 } from "../lib/shim-guests";
@@ -35,10 +35,10 @@ function detect(root: string, init = "/sbin/init"): string {
 interface Prepared { files: Map<string, string>; report: string }
 
 /** `shim prepare` into a scratch directory: every file it writes, and what it says (stdout, then stderr). */
-function prepare(root: string, guest: string, ttys: number, net: string): Prepared {
+function prepare(root: string, guest: string, ttys: number, net: string, shell: string[] = ["sh"]): Prepared {
   const out = scratch();
   try {
-    const r = spawnSync("sh", [SHIM, "prepare", root, guest, String(ttys), net, out], { encoding: "utf8" });
+    const r = spawnSync(shell[0], [...shell.slice(1), SHIM, "prepare", root, guest, String(ttys), net, out], { encoding: "utf8" });
     assert.is(r.status, 0, r.stderr);
     const files = new Map<string, string>();
     const walk = (rel: string): void => {
@@ -128,6 +128,8 @@ test("prepare: golden files for every fixture; every shim job is valid upstart 0
       const before = hashTree(g.root);
       const p = prepare(g.root, guest, ttys, net);
       golden(name, p);
+      // stage runs it under whichever shell runs the runtime: dash and busybox ash write the same.
+      for (const shell of [["dash"], [busyboxBinary(), "sh"]]) assert.equal(prepare(g.root, guest, ttys, net, shell), p, `${name} under ${shell.join(" ")}`);
       for (const [f, c] of p.files) if (f.startsWith("init/")) assert.equal(checkJob(c), [], `${name}: ${f}`);
       assert.equal(hashTree(g.root), before, `${name}: the guest is only read`);
     } finally {
@@ -239,6 +241,7 @@ test("a Lucid guest boots with the shim's view: jobs, fstabs, console, env; its 
   const c = new TestContainer("lucid");
   makeLucidGuest(c.root);
   const before = hashTree(c.root);
+  const host = hostSnapshot();
   try {
     const v = await boot(c, { ttys: 2, env: ["LANG=C"] });
     baseView(v, c);
@@ -253,7 +256,30 @@ test("a Lucid guest boots with the shim's view: jobs, fstabs, console, env; its 
     }
     assert.fixture(v.files.get("/etc/fstab")!, fs.readFileSync(path.join(expected, "fstab"), "utf8"));
     assert.fixture(v.files.get("/lib/init/fstab")!, fs.readFileSync(path.join(expected, "lib-init-fstab"), "utf8"));
+    // The host never sees the shim's mounts.
+    assert.equal(hostSnapshot().mounts, host.mounts);
     await stopAndCompare(c, before, /got SIGPWR/);
+    c.cleanup();
+    assert.equal(hostSnapshot(), host);
+  } finally {
+    c.destroy();
+  }
+});
+
+test("kill -9 of the helper of a Lucid guest leaves nothing behind, and its rootfs unchanged", async () => {
+  const c = new TestContainer("lucidkill");
+  makeLucidGuest(c.root);
+  const before = hashTree(c.root);
+  const host = hostSnapshot();
+  try {
+    await boot(c, { ttys: 1 });
+    c.proc!.kill("SIGKILL");
+    await c.waitExit();
+    for (let i = 0; i < 100 && processesOf(c.name).length > 0; i++) await sleep(20);
+    assert.equal(processesOf(c.name), []);
+    c.cleanup();
+    assert.equal(hostSnapshot(), host);
+    assert.equal(hashTree(c.root), before);
   } finally {
     c.destroy();
   }
