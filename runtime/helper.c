@@ -2,7 +2,7 @@
  * containerctl-helper: the two steps of the start path that POSIX sh and
  * util-linux cannot do. See docs/runtime.md.
  *
- *   helper hold  -n NAME -s SIGNAL -t TIMEOUT -c TTYS [-x CLEANUP] -- COMMAND...
+ *   helper hold  -n NAME -s SIGNAL -t TIMEOUT -c TTYS [-x CLEANUP] [-S FILE] -- COMMAND...
  *     The resident piece (one per running container, the unit's main
  *     process). Allocates the console and tty ptys, unshares the pid
  *     namespace and forks COMMAND as its PID 1, copies console output to
@@ -12,12 +12,14 @@
  *     SIGHUP, SIGPWR and SIGRTMIN+3 into the guest's stop signal, SIGKILLs
  *     the guest after TIMEOUT seconds, and exits with the guest's status
  *     (133 when the guest rebooted, 0 when it halted or was stopped).
- *     With -x (no systemd to run ExecStopPost=) it runs CLEANUP NAME first.
+ *     With -x (no systemd to run ExecStopPost=) it runs CLEANUP NAME first;
+ *     with -S it writes that exit status to FILE last (upstart's post-stop).
  *
- *   helper enter -n NAME [-u FILE]... [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
+ *   helper enter -n NAME [-u FILE]... [-m DIR] [-d CAP]... [-e NAME=VALUE]... [-a ARG]... ROOT INIT
  *     The last step, run inside the new namespaces once every mount is in
  *     place: pivot_root(ROOT, ROOT), detach the old root, remove the stage's
- *     scratch FILEs (paths in the new root), make /dev's null, zero, full,
+ *     scratch FILEs (paths in the new root), detach the init shim's scratch
+ *     tmpfs DIR and remove its mount point (the mounts made from it stay), make /dev's null, zero, full,
  *     random, urandom, tty and its ptmx/fd/stdio links, drop the given
  *     capabilities (names as in capabilities(7), without cap_) from the
  *     bounding set, open /dev/console on
@@ -363,15 +365,26 @@ static void run_cleanup(const char *cleanup, int lfd[2]) {
 	if (p > 0) waitpid(p, NULL, 0);
 }
 
+/* -S FILE: the exit status as a decimal line, for an init that cannot see it
+ * (upstart's post-stop: Restart=on-failure). Not through a symlink. */
+static int record_status(const char *file, int code) {
+	if (!file) return code;
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || dprintf(fd, "%d\n", code) < 0) fprintf(stderr, "containerctl: %s: cannot record the exit status in %s: %s\n", name, file, strerror(errno));
+	if (fd >= 0) close(fd);
+	return code;
+}
+
 static int hold(int argc, char **argv) {
 	int ttys = 4, opt;
-	const char *cleanup = NULL;
+	const char *cleanup = NULL, *status_file = NULL;
 	h.stop_signal = SIGTERM;
 	h.timeout = 10;
-	while ((opt = getopt(argc, argv, "+n:s:t:c:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:s:t:c:x:S:")) != -1) {
 		switch (opt) {
 		case 'n': name = optarg; break;
 		case 'x': cleanup = optarg; break;
+		case 'S': status_file = optarg; break;
 		case 's':
 			h.stop_signal = signal_number(optarg);
 			if (h.stop_signal <= 0) fail("unknown stop signal");
@@ -527,7 +540,7 @@ static int hold(int argc, char **argv) {
 					if (p != h.child) continue;
 					console_output(); /* the last words of the guest */
 					if (cleanup) run_cleanup(cleanup, lfd);
-					return exit_status(status);
+					return record_status(status_file, exit_status(status));
 				}
 			}
 		}
@@ -560,11 +573,12 @@ static int enter(int argc, char **argv) {
 	static char *env[MAX_ENV + 8], *args[MAX_ENV + 2];
 	int nenv = 0, nargs = 1, opt;
 	int caps[64], ncaps = 0, nunlink = 0;
-	const char *unlinks[8];
+	const char *unlinks[8], *scratch = NULL;
 	static char cname[300];
-	while ((opt = getopt(argc, argv, "+n:d:e:a:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:d:e:a:u:m:")) != -1) {
 		switch (opt) {
 		case 'n': name = optarg; break;
+		case 'm': scratch = optarg; break;
 		case 'u':
 			if (nunlink == 8) fail("too many files to remove");
 			unlinks[nunlink++] = optarg;
@@ -615,6 +629,8 @@ static int enter(int argc, char **argv) {
 	/* The stage's scratch files on the new /dev (mounts made from them stay). */
 	for (int i = 0; i < nunlink; i++)
 		if (unlink(unlinks[i]) < 0 && errno != ENOENT) die("cannot remove a scratch file");
+	/* The shim's tmpfs: its binds and the overlay keep their own references. */
+	if (scratch && (umount2(scratch, MNT_DETACH) < 0 || rmdir(scratch) < 0)) die("cannot remove the shim's scratch mount");
 	populate_dev();
 
 	for (int i = 0; i < ncaps; i++) drop_bounding(caps[i]);

@@ -18,8 +18,8 @@ function report(errors: SpecError[], warnings: SpecError[]): void {
 export function register(program: Command): void {
   program
     .command("check")
-    .description("validate container specs; print every problem as file:line: [Section] Key: message")
-    .argument("[files...]", "spec files (NAME.container); default: every spec in the config directory")
+    .description("validate container specs; print every problem as file:line: [Section] Key: message; for a container NAME also its guest and what the init shim will do")
+    .argument("[files...]", "spec files (NAME.container) or container names; default: every spec in the config directory")
     .option("--upstart", "check upstart job files instead, against upstart 0.6.5's job grammar")
     .action(async (files: string[], opts: { upstart?: boolean }) => {
       if (opts.upstart) {
@@ -53,6 +53,21 @@ export function register(program: Command): void {
       } else {
         for (const f of files) {
           const base = path.basename(f);
+          if (!base.endsWith(SPEC_SUFFIX) && !f.includes("/")) {
+            // A container NAME: its spec from the config directory, then what the init shim does for its guest.
+            const r = loadSpec(configDir, f);
+            errors.push(...r.errors);
+            warnings.push(...r.warnings);
+            count++;
+            if (r.spec) {
+              const { formatShimReport, shimReport } = await import("../shim-report");
+              const { runtimeDir } = await import("./runtime");
+              const g = shimReport(r.spec, runtimeDir());
+              process.stdout.write(formatShimReport(f, g));
+              for (const w of g.warnings) warnings.push({ file: r.spec.file, line: 0, message: `guest: ${w}` });
+            }
+            continue;
+          }
           if (!base.endsWith(SPEC_SUFFIX)) {
             errors.push({ file: f, line: 0, message: `not a spec file (expected NAME${SPEC_SUFFIX})` });
             continue;

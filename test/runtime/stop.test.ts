@@ -117,6 +117,33 @@ test("the guest's own exit status, 133 on reboot, 0 on halt", async () => {
   }, "#!/bin/sh\necho 'guest: init up'\npoweroff -f\nsleep 10\n");
 });
 
+test("CONTAINERCTL_EXIT_STATUS=FILE (the upstart job): the helper records the exit status there, not through a symlink", async () => {
+  for (const [init, code] of [["exit 7", "7"], ["reboot -f; sleep 10", "133"], ["poweroff -f; sleep 10", "0"]]) {
+    const c = new TestContainer("status", { init: `#!/bin/sh\necho 'guest: init up'\n${init}\n` });
+    const file = path.join(c.dir, "exit-status");
+    try {
+      c.start({}, { CONTAINERCTL_EXIT_STATUS: file });
+      const e = await c.waitExit();
+      assert.is(String(e.code), code);
+      assert.is(fs.readFileSync(file, "utf8"), `${code}\n`);
+    } finally {
+      c.destroy();
+    }
+  }
+  const c = new TestContainer("statuslink", { init: "#!/bin/sh\nexit 3\n" });
+  const target = path.join(c.dir, "target");
+  try {
+    fs.writeFileSync(target, "untouched\n");
+    fs.symlinkSync(target, path.join(c.dir, "exit-status"));
+    c.start({}, { CONTAINERCTL_EXIT_STATUS: path.join(c.dir, "exit-status") });
+    assert.is((await c.waitExit()).code, 3);
+    assert.is(fs.readFileSync(target, "utf8"), "untouched\n");
+    assert.match(c.stderr, /cannot record the exit status/);
+  } finally {
+    c.destroy();
+  }
+});
+
 test("a closed stdout (the journal gone) neither stops nor blocks the container", async () => {
   const chatty = `#!/bin/sh
 echo "guest: init up"
