@@ -56,10 +56,10 @@ export function describeTree(root: string): Entry[] {
   return out;
 }
 
-/** The first difference between two trees, or null. */
-export function compareTrees(src: string, dst: string): string | null {
+/** The first difference between two trees, or null; `extraInCopy`: entries the copy may have on its own (an ext4 root's lost+found). */
+export function compareTrees(src: string, dst: string, extraInCopy: readonly string[] = []): string | null {
   const a = describeTree(src);
-  const b = describeTree(dst);
+  const b = describeTree(dst).filter((e) => !extraInCopy.includes(e.rel) || a.some((s) => s.rel === e.rel));
   const bm = new Map(b.map((e) => [e.rel, e.desc]));
   for (const e of a) {
     const d = bm.get(e.rel);

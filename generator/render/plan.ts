@@ -63,6 +63,8 @@ export function renderPlan(spec: ContainerSpec): string {
   if (v.ioWeight !== undefined) add("limit_io_weight", v.ioWeight);
   for (const r of v.ioRead) add("limit_io_read", r.device, r.bytes);
   for (const w of v.ioWrite) add("limit_io_write", w.device, w.bytes);
-  if (v.disk !== undefined) add("disk", v.disk);
+  // Disk=: runtime/disk (docs/disk.md).
+  if (typeof v.disk === "number") add("disk", v.disk); // Disk=infinity: no limit
+  if (v.diskBacking !== "auto") add("disk_backing", v.diskBacking!);
   return lines.map((l) => l.join("\t")).join("\n") + "\n";
 }
