@@ -243,18 +243,22 @@ export async function diskGrow(paths: Paths, name: string, sizeText: string, say
 
 function imageResize(t: DiskTarget, wanted: number, say: (line: string) => void): void {
   const cur = fs.statSync(t.image).size;
-  // e2fsck -p: only the repairs that are always safe; resize2fs wants a checked filesystem.
-  run(["e2fsck", "-f", "-p", t.image], `checking ${t.image} (e2fsck -f ${t.image} to repair it by hand)`, (c) => c <= 1);
   const f = ext4Facts(t.image);
   const size = wanted - (wanted % f.blockSize);
   if (size === cur) {
     say(`${t.image} is already ${human(size)}`);
     return;
   }
+  // Refusals first, reading only: a refused resize leaves the image byte for byte as it was.
+  // resize2fs -P: the smallest this filesystem can become with its contents.
+  const min = Number(/:\s*(\d+)\s*$/m.exec(run(["resize2fs", "-P", t.image], "measuring the contents"))?.[1]) * f.blockSize;
+  if (!(size >= min)) throw new DiskError(`the filesystem would be too small for its contents: ${t.image} needs at least ${human(min)} (resize2fs -P); ${human(size)} is less; nothing was changed`);
+  const free = freeBytes(path.dirname(t.image));
+  const allocated = fs.statSync(t.image).blocks * 512;
+  if (size > cur && free < size - allocated) throw new DiskError(`no space on the host: a ${human(size)} disk may need ${human(size - allocated)} more, ${path.dirname(t.image)} has ${human(free)} free; nothing was changed`);
+  // e2fsck -p: only the repairs that are always safe; resize2fs wants a checked filesystem.
+  run(["e2fsck", "-f", "-p", t.image], `checking ${t.image} (e2fsck -f ${t.image} to repair it by hand)`, (c) => c <= 1);
   if (size > cur) {
-    const free = freeBytes(path.dirname(t.image));
-    const allocated = fs.statSync(t.image).blocks * 512;
-    if (free < size - allocated) throw new DiskError(`no space on the host: a ${human(size)} disk may need ${human(size - allocated)} more, ${path.dirname(t.image)} has ${human(free)} free`);
     say(`growing ${t.image} from ${human(cur)} to ${human(size)}`);
     fs.truncateSync(t.image, size);
     try {
@@ -265,9 +269,6 @@ function imageResize(t: DiskTarget, wanted: number, say: (line: string) => void)
       throw e;
     }
   } else {
-    // resize2fs -P: the smallest this filesystem can become with its contents.
-    const min = Number(/:\s*(\d+)\s*$/m.exec(run(["resize2fs", "-P", t.image], "measuring the contents"))?.[1]) * f.blockSize;
-    if (!(size >= min)) throw new DiskError(`the filesystem would be too small for its contents: ${t.image} needs at least ${human(min)} (resize2fs -P); ${human(size)} is less; nothing was changed`);
     say(`shrinking ${t.image} from ${human(cur)} to ${human(size)}`);
     run(["resize2fs", t.image, `${size / 1024}K`], "shrinking the filesystem");
     fs.truncateSync(t.image, size);
