@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import { DiskError, human, run, type CheckReport, type DiskTarget } from "./disk";
+import { DiskError, human, run, type CheckReport, type DiskTarget } from "./disk-base";
 
 export interface ProjectFacts {
   /** The root's project id (lsattr -p), 0 when none or unreadable. */

@@ -14,28 +14,12 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compareTrees } from "../import/copy";
-import type { ContainerSpec } from "../spec/load";
 import { size as sizeType } from "../spec/values";
 import { loadExisting, runningReason } from "./clone";
 import { checkInterrupted, freeBytes, guarded, lstatOrNull, mountsUnder, removeTree, runStreaming } from "./host";
-import type { Paths } from "./paths";
+import { DiskError, human, run, type Backing, type CheckReport, type DiskTarget } from "./disk-base";
 import { projectCheck, projectCreate, projectGrow, projectOf } from "./disk-project";
-
-export class DiskError extends Error {}
-
-export type Backing = "image" | "project";
-
-export interface DiskTarget {
-  name: string;
-  spec: ContainerSpec;
-  root: string;
-  /** RootDirectory.img (the rule runtime/disk applies). */
-  image: string;
-  /** Disk= in bytes, or null when unset (or infinity). */
-  limit: number | null;
-  /** DiskBacking= */
-  backing: "auto" | Backing;
-}
+import type { Paths } from "./paths";
 
 /** The image of a root directory: beside it, so two roots never share one. */
 export const imagePath = (root: string): string => `${root}.img`;
@@ -52,20 +36,6 @@ export function parseSize(text: string): number {
   const v = sizeType.parse(text);
   if (v === "infinity" || v <= 0) throw new DiskError(`'${text}' is not a disk size (e.g. 64M, 10G)`);
   return v;
-}
-
-export const human = (n: number): string =>
-  n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)}G` : n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)}M` : `${Math.ceil(n / 1024)}K`;
-
-/** Run a program (argv, never a shell); its output, or a DiskError with its last lines. */
-export function run(argv: string[], what: string, ok: (code: number) => boolean = (c) => c === 0): string {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
-  if (r.error) throw new DiskError(`${what}: cannot run ${argv[0]}: ${r.error.message}`);
-  if (r.status === null || !ok(r.status)) {
-    const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-3).join(" / ");
-    throw new DiskError(`${what}: ${argv.join(" ")} failed (${r.status ?? r.signal}): ${tail}`);
-  }
-  return r.stdout;
 }
 
 /** Loop devices the image is attached to (losetup -j). */
@@ -277,8 +247,6 @@ function imageResize(t: DiskTarget, wanted: number, say: (line: string) => void)
 }
 
 // ---------------------------------------------------------------- check
-
-export interface CheckReport { lines: string[]; ok: boolean }
 
 /** `live`: a path inside the running container's root (/proc/INIT/root), or null when stopped. */
 export function diskCheck(paths: Paths, name: string, live: string | null): CheckReport {

@@ -235,6 +235,26 @@ it("disk create --backing project refuses a filesystem without project quotas, a
   assert.is(spawnSync("lsattr", ["-pd", R], { encoding: "utf8" }).stdout.trim().split(/\s+/)[0] ?? "0", "0", "no project id was set");
 });
 
+it("disk create killed with SIGKILL while copying: no mount, no loop device left, the rootfs intact; the next run succeeds", async () => {
+  make("web", "256M");
+  const R = rootOf("web");
+  for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(R, `root/f${i}`), randomBytes(16 * 1024 * 1024));
+  const before = listing(R);
+  const p = h.spawnCli(["disk", "create", "web"]);
+  let err = "";
+  p.stderr!.on("data", (d) => (err += d));
+  assert.ok(await waitFor(() => /copying/.test(err), 20_000), err);
+  p.kill("SIGKILL");
+  await new Promise((res) => p.on("exit", res));
+  assert.ok(await waitFor(() => loops(h.root).length === 0, 20_000), `loop devices left: ${loops(h.root).join(" ")}`);
+  assert.equal(mountsUnder(h.root), []);
+  assert.equal(listing(R), before, "the rootfs is untouched");
+  assert.not.ok(fs.existsSync(imageOf("web")), "no image was switched in");
+  const r = h.cli(["disk", "create", "web"]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(fs.readdirSync(path.dirname(R)).sort(), ["rootfs", "rootfs.img"], "the .partial and scratch directory of the killed run are gone");
+});
+
 it("create --disk: Disk= in the spec and the rootfs in an image; containerctl run mounts it inside the container only; clone refuses it", async () => {
   const name = `dk${process.pid}`;
   let r = h.cli(["create", name, "--busybox", "--disk", "48M"]);
