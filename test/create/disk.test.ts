@@ -9,7 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listing, mountsUnder, skipReason, tempHost, waitFor, type TempHost } from "./env";
+import { enrichTree, listing, mountsUnder, skipReason, tempHost, waitFor, xattrs, type TempHost } from "./env";
 
 const skip = skipReason();
 const it = skip ? test.skip : test;
@@ -39,25 +39,12 @@ function make(name: string, disk?: string): void {
   if (disk) fs.appendFileSync(path.join(h.paths.configDir, `${name}.container`), `\n[Resources]\nDisk=${disk}\n`);
 }
 
-/** A tree with what a naive copy loses: hard links, owners, setuid, xattrs (a file capability), a device node, a fifo, a sparse file. */
+/** enrichTree, plus a sparse file. */
 function enrich(R: string): void {
-  fs.writeFileSync(path.join(R, "root/a"), "shared\n");
-  fs.linkSync(path.join(R, "root/a"), path.join(R, "root/b"));
-  fs.writeFileSync(path.join(R, "root/owned"), "x");
-  fs.chownSync(path.join(R, "root/owned"), 1234, 5678);
-  fs.chmodSync(path.join(R, "root/owned"), 0o4750);
-  assert.is(spawnSync("mknod", [path.join(R, "dev/null"), "c", "1", "3"]).status, 0);
-  assert.is(spawnSync("mkfifo", [path.join(R, "root/fifo")]).status, 0);
+  enrichTree(R);
   const fd = fs.openSync(path.join(R, "root/sparse"), "w");
   fs.writeSync(fd, "end", 20 * 1024 * 1024);
   fs.closeSync(fd);
-  const py = "import os,sys; os.setxattr(sys.argv[1], 'user.note', b'kept'); os.setxattr(sys.argv[1], 'security.capability', bytes.fromhex('0100000200200000000000000000000000000000'))";
-  assert.is(spawnSync("python3", ["-c", py, path.join(R, "root/owned")]).status, 0);
-}
-
-function xattrs(file: string): string {
-  const py = "import os,sys; print(sorted((k, os.getxattr(sys.argv[1], k, follow_symlinks=False).hex()) for k in os.listxattr(sys.argv[1], follow_symlinks=False)))";
-  return spawnSync("python3", ["-c", py, file], { encoding: "utf8" }).stdout;
 }
 
 /** Mount an image in a mount namespace of its own (never on the host) and look at it through /proc/PID/root. */
