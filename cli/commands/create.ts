@@ -60,6 +60,7 @@ export function register(program: Command): void {
     .option("--dns <ip>", "name server for the spec and the guest's resolv.conf (repeatable; default: the host's)", collect, [] as string[])
     .option("--root-password <password>", "set root's password ('-' reads it from stdin); default: root's password is locked")
     .option("--authorized-key <file>", "install this SSH public key for root (adds openssh-server)")
+    .option("--disk <size>", "limit its disk space: Disk=SIZE in the spec, then `disk create` (an ext4 image, or a project quota; docs/disk.md)")
     .option("--dry-run", "print the plan (commands, guest files, spec) and change nothing")
     .action(async (name: string, o) => {
       await run(`create ${name}`, async () => {
@@ -84,8 +85,9 @@ export function register(program: Command): void {
             ? ({ kind: "busybox" } as const)
             : ({ kind: "debootstrap", distro: o.distro, release: o.release, mirror: o.mirror, packages: o.packages, components: o.components, keyring: o.keyring, checkGpg: o.checkGpg !== false } as const),
           network: { type: o.network, bridge: o.bridge, interface: o.interface, addresses: o.address, gateways: o.gateway, dns: o.dns },
-          rootPasswordHash: hash, authorizedKeys,
+          rootPasswordHash: hash, authorizedKeys, disk: o.disk,
         };
+        if (o.disk) (await import("../../generator/create/disk")).parseSize(o.disk);
         if (o.dryRun) {
           const { planCreate } = await import("../../generator/create/plan");
           const { planText } = await import("../../generator/create/plan-text");
@@ -95,6 +97,14 @@ export function register(program: Command): void {
         }
         const { createContainer } = await import("../../generator/create/create");
         await createContainer(req, paths, { installDebootstrap: true });
+        if (o.disk) {
+          const { diskCreate } = await import("../../generator/create/disk");
+          try {
+            await diskCreate(paths, name, {}, (l) => process.stderr.write(`containerctl: ${name}: ${l}\n`));
+          } catch (e) {
+            throw new Error(`${name} was created, but not its disk: ${(e as Error).message} (retry: containerctl disk create ${name})`);
+          }
+        }
       });
     });
 

@@ -79,6 +79,8 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
   const src = loadExisting(paths, req.src);
   const srcRoot = src.values.root!;
   if (!lstatOrNull(srcRoot)?.isDirectory()) throw new CloneError(`${req.src}'s rootfs ${srcRoot} is not a directory`);
+  // The image is the root filesystem (docs/disk.md); the directory is only its mount point.
+  if (lstatOrNull(`${srcRoot}.img`)) throw new CloneError(`${req.src}'s root filesystem is the disk image ${srcRoot}.img; cloning a container with a disk image is not supported yet`);
   const running = runningReason(paths, req.src, srcRoot);
   if (running) throw new CloneError(`${req.src} is running (${running}); stop it first: a copy of a running guest is inconsistent`);
   const sp = containerPaths(paths, req.src);

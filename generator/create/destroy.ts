@@ -70,7 +70,8 @@ export function planDestroy(paths: Paths, name: string): DestroyPlan {
   return {
     name,
     removes: exists,
-    keeps: !inside && lstatOrNull(root) ? [root] : [],
+    // A disk image lives beside its root (docs/disk.md): it goes, or stays, with it.
+    keeps: inside ? [] : [root, `${root}.img`].filter((p) => lstatOrNull(p) !== null),
   };
 }
 

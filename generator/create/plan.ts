@@ -48,6 +48,8 @@ export interface CreateRequest {
   network: NetworkRequest;
   /** crypt(3) hash for root, or null: root's password stays locked. */
   rootPasswordHash: string | null;
+  /** Disk= (the disk itself is made after the rootfs: `containerctl disk create`). */
+  disk?: string;
   /** Contents for /root/.ssh/authorized_keys, or null. */
   authorizedKeys: string | null;
 }
@@ -121,6 +123,7 @@ export function planCreate(req: CreateRequest, host: HostFacts, paths: Paths): C
   if (n.addresses.length) settings.addresses = n.addresses;
   if (n.gateways.length) settings.gateways = n.gateways;
   if (n.dns.length) settings.dns = n.dns;
+  if (req.disk) settings.disk = req.disk;
   const source = release ? `${release.distro} ${release.codename}` : "busybox";
   const specText = renderSpecText(settings, [`Created by containerctl create (${source}).`, "The spec reference: man containerctl.container (docs/spec.md)."]);
   const spec = checkSpecText(req.name, cp.spec, specText, [], host.defaults ?? null);

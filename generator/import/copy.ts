@@ -62,10 +62,13 @@ export function describeTree(root: string, seen?: (rel: string) => void): Entry[
   return out;
 }
 
-/** The first difference between two trees, or null. */
-export function compareTrees(src: string, dst: string, seen?: (rel: string) => void): string | null {
+/**
+ * The first difference between two trees, or null. `extraInCopy`: entries the copy may have on
+ * its own (an ext4 root's lost+found); `seen`: called for each entry read (progress).
+ */
+export function compareTrees(src: string, dst: string, extraInCopy: readonly string[] = [], seen?: (rel: string) => void): string | null {
   const a = describeTree(src, seen);
-  const b = describeTree(dst, seen);
+  const b = describeTree(dst, seen).filter((e) => !extraInCopy.includes(e.rel) || a.some((s) => s.rel === e.rel));
   const bm = new Map(b.map((e) => [e.rel, e.desc]));
   for (const e of a) {
     const d = bm.get(e.rel);
@@ -129,7 +132,7 @@ export async function copyVerified(src: string, dest: string, rep: Reporter): Pr
     await copyTree(src, partial, rep, total);
     rep.step(`verifying the copy of ${src}`);
     let checked = 0;
-    const diff = compareTrees(src, partial, (rel) => rep.event({ phase: "verify", item: rel }, ++checked, Math.max(2 * total, checked)));
+    const diff = compareTrees(src, partial, [], (rel) => rep.event({ phase: "verify", item: rel }, ++checked, Math.max(2 * total, checked)));
     rep.end();
     if (diff) throw new CopyError(`the copy differs from the source: ${diff}`);
     fs.renameSync(partial, dest);

@@ -68,8 +68,10 @@ export function renderPlan(spec: ContainerSpec): string {
   for (const w of v.ioWrite) add("limit_io_write", w.device, w.bytes);
   for (const r of v.ioReadIops) add("limit_io_read_iops", r.device, r.iops);
   for (const w of v.ioWriteIops) add("limit_io_write_iops", w.device, w.iops);
-  if (v.disk !== undefined) add("disk", v.disk);
-  // For the disk image backing; none applies it yet (docs/runtime.md).
+  // Disk=: runtime/disk (docs/disk.md).
+  if (typeof v.disk === "number") add("disk", v.disk); // Disk=infinity: no limit
+  if (v.diskBacking !== "auto") add("disk_backing", v.diskBacking!);
+  // DiskInodes=: for the disk image backing, which does not apply it yet (docs/disk.md).
   if (v.diskInodes !== undefined) add("limit_disk_inodes", v.diskInodes);
   return lines.map((l) => l.join("\t")).join("\n") + "\n";
 }

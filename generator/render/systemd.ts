@@ -49,9 +49,22 @@ export function containerDropIn(spec: ContainerSpec, outputDir: string, after: s
   if (after) d.push({ section: "Unit", key: "After", value: after });
   d.push({ section: "Service", key: "Environment", value: { env: ["CONTAINERCTL_PLAN", `${outputDir}/${planRel(spec.name)}`] } });
   d.push(...keyDirectives(spec));
+  d.push(...diskDevices(spec));
   // Key-table directives for [Unit] (Description) read best first.
   d.sort((a, b) => (a.section === b.section ? 0 : a.section === "Unit" ? -1 : 1));
   return serializeUnit(d, [`Source: ${spec.sources.join(" ")}`]);
+}
+
+/**
+ * Disk= with a disk image: runtime/disk loop-mounts it at start inside the unit's
+ * cgroup, so the device policy must let it reach /dev/loop-control and a loop
+ * device (as systemd-nspawn@.service does for --image=). The runtime denies both
+ * again right after the mount where it can (cgroup v1; docs/disk.md).
+ */
+function diskDevices(spec: ContainerSpec): Directive[] {
+  const v = spec.values;
+  if (v.diskBacking === "project" || (typeof v.disk !== "number" && v.diskBacking !== "image")) return [];
+  return [["/dev/loop-control", "rw"], ["block-loop", "rw"]].map((w) => ({ section: "Service", key: "DeviceAllow", value: { words: w } }));
 }
 
 /** Autostart containers in start order: Order ascending, then name. */

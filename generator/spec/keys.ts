@@ -180,6 +180,11 @@ export const KEYS = {
     doc: "Number of files and directories the container may create; needs Disk= and is applied by its image backing (not enforced yet: see docs/runtime.md).",
     systemd: "plan", upstart: "runtime", openvz: ["DISKINODES"], lxc: [],
   }),
+  diskBacking: key({
+    section: "Resources", name: "DiskBacking", type: t.enumOf("auto", "image", "project"), list: false, default: "auto",
+    doc: "What enforces Disk=: image (the root is a sparse ext4 image, RootDirectory.img), project (a project quota on RootDirectory) or auto (whichever containerctl disk create set up). docs/disk.md.",
+    systemd: "plan", upstart: "runtime", openvz: [], lxc: [],
+  }),
   ioWeight: key({
     section: "Resources", name: "IOWeight", type: t.integer(1, 10000), list: false, default: null,
     doc: "Relative block IO share (default 100).",

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadSpec } from "../../generator/spec/load";
 import { overlayMountArgv, readLayers } from "../../generator/create/layers";
-import { listing, mountsUnder, skipReason, tempHost, waitFor, type TempHost } from "./env";
+import { enrichTree, listing, mountsUnder, skipReason, tempHost, waitFor, xattrs, type TempHost } from "./env";
 
 const skip = skipReason();
 const it = skip ? test.skip : test;
@@ -25,21 +25,7 @@ const rootOf = (name: string): string => path.join(h.paths.libDir, name, "rootfs
 function makeBase(): void {
   const r = h.cli(["create", "base", "--busybox"]);
   assert.is(r.code, 0, r.stderr);
-  const R = rootOf("base");
-  fs.writeFileSync(path.join(R, "root/a"), "shared\n");
-  fs.linkSync(path.join(R, "root/a"), path.join(R, "root/b"));
-  fs.writeFileSync(path.join(R, "root/owned"), "x");
-  fs.chownSync(path.join(R, "root/owned"), 1234, 5678);
-  fs.chmodSync(path.join(R, "root/owned"), 0o4750);
-  assert.is(spawnSync("mknod", [path.join(R, "dev/null"), "c", "1", "3"]).status, 0);
-  assert.is(spawnSync("mkfifo", [path.join(R, "root/fifo")]).status, 0);
-  const py = "import os,sys; os.setxattr(sys.argv[1], 'user.note', b'kept'); os.setxattr(sys.argv[1], 'security.capability', bytes.fromhex('0100000200200000000000000000000000000000'))";
-  assert.is(spawnSync("python3", ["-c", py, path.join(R, "root/owned")]).status, 0);
-}
-
-function xattrs(file: string): string {
-  const py = "import os,sys; print(sorted((k, os.getxattr(sys.argv[1], k, follow_symlinks=False).hex()) for k in os.listxattr(sys.argv[1], follow_symlinks=False)))";
-  return spawnSync("python3", ["-c", py, file], { encoding: "utf8" }).stdout;
+  enrichTree(rootOf("base"));
 }
 
 it("clone copies owners, modes, hard links, xattrs and device nodes; the copy has its own name and writes stay in it", () => {

@@ -91,3 +91,25 @@ export function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
     tick();
   });
 }
+
+/** What a naive copy loses, added to a tree: a hard link, odd owners and a setuid mode, xattrs (a file capability), a device node, a fifo. */
+export function enrichTree(R: string): void {
+  const ok = (argv: string[]): void => {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
+  };
+  fs.writeFileSync(path.join(R, "root/a"), "shared\n");
+  fs.linkSync(path.join(R, "root/a"), path.join(R, "root/b"));
+  fs.writeFileSync(path.join(R, "root/owned"), "x");
+  fs.chownSync(path.join(R, "root/owned"), 1234, 5678);
+  fs.chmodSync(path.join(R, "root/owned"), 0o4750);
+  ok(["mknod", path.join(R, "dev/null"), "c", "1", "3"]);
+  ok(["mkfifo", path.join(R, "root/fifo")]);
+  ok(["python3", "-c", "import os,sys; os.setxattr(sys.argv[1], 'user.note', b'kept'); os.setxattr(sys.argv[1], 'security.capability', bytes.fromhex('0100000200200000000000000000000000000000'))", path.join(R, "root/owned")]);
+}
+
+/** A file's xattrs, names and values, as one comparable string. */
+export function xattrs(file: string): string {
+  const py = "import os,sys; print(sorted((k, os.getxattr(sys.argv[1], k, follow_symlinks=False).hex()) for k in os.listxattr(sys.argv[1], follow_symlinks=False)))";
+  return spawnSync("python3", ["-c", py, file], { encoding: "utf8" }).stdout;
+}

@@ -37,9 +37,15 @@ export function errorViolations(errors: readonly SpecError[], files: readonly st
 }
 
 /** The directives the drop-in of `spec` should hold, from the key table (not from the renderer). */
+/** Disk= on an image: the unit must let runtime/disk reach the loop devices (docs/disk.md). */
+function diskOnImage(v: ContainerSpec["values"]): boolean {
+  return v.diskBacking !== "project" && (typeof v.disk === "number" || v.diskBacking === "image");
+}
+
 export function expectedDirectives(spec: ContainerSpec, chained: boolean): string[] {
   const out = ["Unit.SourcePath", "Unit.RequiresMountsFor", "Service.Environment"];
   if (chained) out.push("Unit.After");
+  if (diskOnImage(spec.values)) out.push("Service.DeviceAllow", "Service.DeviceAllow");
   for (const id of KEY_IDS) {
     const def = KEYS[id] as KeyDef<any>;
     if (typeof def.systemd === "string") continue;
@@ -97,7 +103,8 @@ export function treeViolations(specs: readonly ContainerSpec[], tree: Tree, outp
             break;
           case "DeviceAllow": {
             const w = splitWords(x.value);
-            if (!w || !v.devices.some((d) => d.device === w[0] && d.access === w[1]) || w.length !== 2) fail("does not round-trip");
+            const loop = diskOnImage(v) && w?.length === 2 && w[1] === "rw" && (w[0] === "/dev/loop-control" || w[0] === "block-loop");
+            if (!w || w.length !== 2 || (!loop && !v.devices.some((d) => d.device === w[0] && d.access === w[1]))) fail("does not round-trip");
             break;
           }
           case "IOReadBandwidthMax":
