@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CLI, RUNTIME_DIR, TestContainer, buildHelper } from "../lib/runtime-harness";
+import { CLI, RUNTIME_DIR, TestContainer, buildHelper, cgroupOf } from "../lib/runtime-harness";
 
 buildHelper();
 
@@ -19,14 +19,6 @@ const LIMITS = [
   "limit_tasks\t24", "limit_io_weight\t100",
 ];
 
-/** The container's cgroup directory in a v1 hierarchy, from its init's /proc/PID/cgroup. */
-function cgroupOf(pid: number, ctrl: string): string | null {
-  for (const line of fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n")) {
-    const [, ctrls, p] = line.split(":");
-    if (ctrls.split(",").includes(ctrl)) return `/sys/fs/cgroup/${ctrls}${p}`;
-  }
-  return null;
-}
 const read = (f: string): string => fs.readFileSync(f, "utf8").trim();
 
 test("v1: the plan's limits are in the container's cgroups, and a fork storm stops at Tasks=", async () => {
