@@ -57,6 +57,8 @@ interface Slot { name: string; dir: string; root: string; fifo: string; index: n
 interface Peer {
   id: string;
   label: string;
+  /** The peer's own program: a peer whose program is not installed is left out, with a line saying so. */
+  program?: string;
   /** LXC: a config is written per slot, and lxc-stop -k is the last resort. */
   lxc?: boolean;
   /** Every limit and a bridged veth, in the bench's network namespace. */
@@ -177,7 +179,7 @@ function lxcPeer(full: boolean): Peer {
   const pre = (): string[] => inNetns(full); // when used: the holder comes later
   const initPid = (s: Slot): number => Number(sh([...pre(), "lxc-info", "-P", lxcDir, "-n", s.name, "-pH"]).trim());
   return {
-    id: full ? "lxc-full" : "lxc", label: full ? "LXC 5.0, every limit + bridged veth" : "LXC 5.0 (lxc-start -d)", lxc: true, full,
+    id: full ? "lxc-full" : "lxc", label: full ? "LXC 5.0, every limit + bridged veth" : "LXC 5.0 (lxc-start -d)", lxc: true, full, program: "lxc-start",
     start: (s) => run([...pre(), "lxc-start", "-P", lxcDir, "-n", s.name, "-d"]),
     stop: async (s) => {
       await exited(run([...pre(), "lxc-stop", "-P", lxcDir, "-n", s.name]));
@@ -193,7 +195,7 @@ function lxcPeer(full: boolean): Peer {
 const lxc = lxcPeer(false);
 
 const nspawn: Peer = {
-  id: "nspawn", label: "systemd-nspawn 252 (no boot)",
+  id: "nspawn", label: "systemd-nspawn 252 (no boot)", program: "systemd-nspawn",
   start: (s) => spawn("systemd-nspawn", ["--quiet", "--register=no", "--keep-unit", `--machine=${s.name}`, `--directory=${s.root}`,
     "--private-network", "--kill-signal=SIGTERM", "--console=pipe", "--resolv-conf=off", "--timezone=off", "--link-journal=no", "/sbin/init"],
   { stdio: "ignore", env: { PATH: SYS_PATH } }),
@@ -286,7 +288,12 @@ const helperGone = new Map<string, number[]>();
 
 const ALL: Peer[] = [floor, lxc, nspawn, containerctl(false), containerctl(true), containerctl(true, true), lxcPeer(true)];
 const only = arg("only", "");
-const PEERS = only ? ALL.filter((p) => only.split(",").includes(p.id)) : ALL;
+const installed = (p: Peer): boolean => {
+  const ok = !p.program || spawnSync("sh", ["-c", 'command -v "$1"', "sh", p.program], { stdio: "ignore", env: { PATH: SYS_PATH } }).status === 0;
+  if (!ok) console.error(`bench/start: ${p.id}: ${p.program} is not installed; left out`);
+  return ok;
+};
+const PEERS = (only ? ALL.filter((p) => only.split(",").includes(p.id)) : ALL).filter(installed);
 
 // ---- slots: one root per peer and container ----
 function makeSlot(peer: Peer, i: number): Slot {
