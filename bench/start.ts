@@ -5,6 +5,12 @@
 //
 //   sh bench/start [--runs N] [--many N] [--only floor,lxc,...]
 //
+// The "full" pair (containerctl-full, lxc-full): every limit (Memory, Swap,
+// CPUQuota, CPUWeight, AllowedCPUs, Tasks, IOWeight, NetworkRate) and a veth
+// on a bridge, both started in a network namespace the bench makes (with the
+// bridge) and deletes; containerctl takes its path without systemd, which
+// applies the limits itself, as LXC does.
+//
 // Start = command issued → the guest's /sbin/init runs its first line (it
 // writes to a FIFO in its root that we hold open). Stop = stop request →
 // the command/process gone (containerctl: helper exit + runtime/cleanup,
@@ -46,11 +52,19 @@ function sleepMs(ms: number): void {
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
-interface Slot { name: string; dir: string; root: string; fifo: string }
+interface Slot { name: string; dir: string; root: string; fifo: string; index: number }
 
 interface Peer {
   id: string;
   label: string;
+  /** The peer's own program: a peer whose program is not installed is left out, with a line saying so. */
+  program?: string;
+  /** LXC: a config is written per slot, and lxc-stop -k is the last resort. */
+  lxc?: boolean;
+  /** Every limit and a bridged veth, in the bench's network namespace. */
+  full?: boolean;
+  /** Once, with the first container up: what is missing of the limits and the shaping ("" when nothing). */
+  check?(s: Slot, p: ChildProcess): string;
   /** Starts slot; returns the spawned process (if it stays). */
   start(s: Slot): ChildProcess;
   /** Asks it to stop and returns when it is gone. */
@@ -129,22 +143,59 @@ const floor: Peer = {
   resident: (_s, p) => hostTree(p.pid!),
 };
 
-const lxc: Peer = {
-  id: "lxc", label: "LXC 5.0 (lxc-start -d)",
-  start: (s) => spawn("lxc-start", ["-P", lxcDir, "-n", s.name, "-d"], { stdio: "ignore", env: { PATH: SYS_PATH } }),
-  stop: async (s) => {
-    await exited(spawn("lxc-stop", ["-P", lxcDir, "-n", s.name], { stdio: "ignore", env: { PATH: SYS_PATH } }));
-  },
-  resident: (s) => {
-    const init = Number(sh(["lxc-info", "-P", lxcDir, "-n", s.name, "-pH"]).trim());
-    const stat = fs.readFileSync(`/proc/${init}/stat`, "utf8");
-    const monitor = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    return hostTree(monitor);
-  },
-};
+// The full pair runs in a network namespace of the bench's, which holds the
+// bridge. LXC finds a bridge through /sys/class/net, which shows the network
+// namespace of whoever mounted sysfs: so both start in a mount namespace made
+// once by `ip netns exec` (a sysfs of that network namespace) with the host's
+// cgroup hierarchies mounted again in it, held by a `sleep` (the "holder").
+// LXC's command socket is abstract, so it lives in that network namespace too.
+const NETNS = `ccbench${process.pid}`;
+let holder: ChildProcess | null = null;
+const inNetns = (full: boolean | undefined): string[] =>
+  (full ? ["nsenter", `--net=/run/netns/${NETNS}`, `--mount=/proc/${holder!.pid}/ns/mnt`] : []);
+
+/** The network namespace with its bridge, and the holder of its mount namespace. */
+async function makeNetns(): Promise<void> {
+  sh(["ip", "netns", "add", NETNS]);
+  for (const c of [["link", "set", "lo", "up"], ["link", "add", "br0", "type", "bridge"], ["addr", "add", "10.97.0.1/16", "dev", "br0"], ["link", "set", "br0", "up"]]) {
+    sh(["ip", "-n", NETNS, ...c]);
+  }
+  const cgroups = fs.readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" "))
+    .filter((f) => (f[2] === "cgroup" || f[2] === "cgroup2") && f[1].startsWith("/sys/fs/cgroup/"))
+    .flatMap((f) => [f[2], f[1], f[3]]);
+  const script = 'mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup && while [ $# -gt 0 ]; do mkdir -p "$2" && mount -t "$1" -o "$3" cgroup "$2" || exit 1; shift 3; done; echo ready; exec sleep 86400';
+  holder = track(spawn("ip", ["netns", "exec", NETNS, "sh", "-c", script, "sh", ...cgroups], { stdio: ["ignore", "pipe", "inherit"], env: { PATH: SYS_PATH } }));
+  const ready = await new Promise<boolean>((res) => {
+    holder!.stdout!.once("data", () => res(true));
+    holder!.once("exit", () => res(false));
+  });
+  if (!ready) throw new Error("cannot make the mount namespace for the full pair (ip netns exec, cgroup mounts)");
+}
+function run(argv: string[], opts: Parameters<typeof spawn>[2] = { stdio: "ignore", env: { PATH: SYS_PATH } }): ChildProcess {
+  return spawn(argv[0], argv.slice(1), opts);
+}
+
+function lxcPeer(full: boolean): Peer {
+  const pre = (): string[] => inNetns(full); // when used: the holder comes later
+  const initPid = (s: Slot): number => Number(sh([...pre(), "lxc-info", "-P", lxcDir, "-n", s.name, "-pH"]).trim());
+  return {
+    id: full ? "lxc-full" : "lxc", label: full ? "LXC 5.0, every limit + bridged veth" : "LXC 5.0 (lxc-start -d)", lxc: true, full, program: "lxc-start",
+    start: (s) => run([...pre(), "lxc-start", "-P", lxcDir, "-n", s.name, "-d"]),
+    stop: async (s) => {
+      await exited(run([...pre(), "lxc-stop", "-P", lxcDir, "-n", s.name]));
+    },
+    resident: (s) => {
+      const stat = fs.readFileSync(`/proc/${initPid(s)}/stat`, "utf8");
+      const monitor = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      return hostTree(monitor);
+    },
+    check: full ? (s) => checkFull(initPid(s)) : undefined,
+  };
+}
+const lxc = lxcPeer(false);
 
 const nspawn: Peer = {
-  id: "nspawn", label: "systemd-nspawn 252 (no boot)",
+  id: "nspawn", label: "systemd-nspawn 252 (no boot)", program: "systemd-nspawn",
   start: (s) => spawn("systemd-nspawn", ["--quiet", "--register=no", "--keep-unit", `--machine=${s.name}`, `--directory=${s.root}`,
     "--private-network", "--kill-signal=SIGTERM", "--console=pipe", "--resolv-conf=off", "--timezone=off", "--link-journal=no", "/sbin/init"],
   { stdio: "ignore", env: { PATH: SYS_PATH } }),
@@ -155,7 +206,8 @@ const nspawn: Peer = {
   resident: (_s, p) => hostTree(p.pid!),
 };
 
-function containerctl(devicesCgroup: boolean): Peer {
+function containerctl(devicesCgroup: boolean, full = false): Peer {
+  const pre = (): string[] => inNetns(full); // when used: the holder comes later
   // NOTIFY_SOCKET marks the systemd path: the unit's DevicePolicy does the
   // device policy there, so start makes no devices cgroup of its own.
   const env = (s: Slot): NodeJS.ProcessEnv => ({
@@ -163,18 +215,70 @@ function containerctl(devicesCgroup: boolean): Peer {
     ...(devicesCgroup ? {} : { NOTIFY_SOCKET: "@containerctl-bench-nobody" }),
   });
   return {
-    id: devicesCgroup ? "containerctl-run" : "containerctl",
-    label: devicesCgroup ? "containerctl, no systemd (makes own cgroups)" : "containerctl, systemd path (runtime/start)",
-    start: (s) => spawn(path.join(RUNTIME, "start"), [s.name], { stdio: "ignore", env: env(s) }),
+    id: full ? "containerctl-full" : devicesCgroup ? "containerctl-run" : "containerctl",
+    label: full ? "containerctl, every limit + bridged veth" : devicesCgroup ? "containerctl, no systemd (makes own cgroups)" : "containerctl, systemd path (runtime/start)",
+    full,
+    start: (s) => run([...pre(), path.join(RUNTIME, "start"), s.name], { stdio: "ignore", env: env(s) }),
     stop: async (s, p) => {
       const t0 = now();
       p.kill("SIGTERM");
       await exited(p);
       helperGone.get(s.name)?.push(now() - t0) ?? helperGone.set(s.name, [now() - t0]);
-      await exited(spawn(path.join(RUNTIME, "cleanup"), [s.name], { stdio: "ignore", env: { PATH: SYS_PATH } }));
+      await exited(run([...pre(), path.join(RUNTIME, "cleanup"), s.name]));
     },
+    // (nsenter execs the start script: p is the helper; its child is the guest's init)
     resident: (_s, p) => hostTree(p.pid!),
+    check: full ? (_s, p) => checkFull(Number(fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim())) : undefined,
   };
+}
+
+// ---- the full pair: the same limits and network for both ----
+const FULL = {
+  memory: 128 * 1024 * 1024, swap: 64 * 1024 * 1024, cpuQuota: 150, cpuWeight: 200, cpus: "1", tasks: 512, ioWeight: 200, rate: 20_000_000,
+};
+const FULL_LABEL = "Memory=128M Swap=64M CPUQuota=150% CPUWeight=200 AllowedCPUs=1 Tasks=512 IOWeight=200 NetworkRate=20M, veth on a bridge";
+const tbf = `tbf rate ${FULL.rate}bit burst 64kb latency 200ms`; // what runtime/net adds
+/** The host-side veth, the address and MAC of slot i of a full peer (LXC's in 10.97.1.x, ours in 10.97.0.x). */
+function fullNet(s: Slot, lxcPeer: boolean): { hostIf: string; address: string; mac: string } {
+  const n = s.index + 10;
+  return {
+    hostIf: `${lxcPeer ? "bl" : "bc"}-${s.index}`, address: `10.97.${lxcPeer ? 1 : 0}.${n}/16`,
+    mac: `02:cc:00:00:0${lxcPeer ? 1 : 0}:${n.toString(16).padStart(2, "0")}`,
+  };
+}
+/** What of the limits and the shaping is not in place for a guest whose init is `init` ("" when all is). */
+function checkFull(init: number): string {
+  const missing: string[] = [];
+  const cg = new Map(fs.readFileSync(`/proc/${init}/cgroup`, "utf8").trim().split("\n").map((l) => {
+    const [, ctrls, p] = l.split(":");
+    return [ctrls, `/sys/fs/cgroup/${ctrls}${p}`] as const;
+  }));
+  const want = (ctrl: string, file: string, value: string): void => {
+    let got = "(none)";
+    try {
+      got = fs.readFileSync(`${cg.get(ctrl)}/${file}`, "utf8").trim();
+    } catch {
+      /* missing */
+    }
+    if (got !== value) missing.push(`${ctrl}/${file}=${got}, not ${value}`);
+  };
+  want("memory", "memory.limit_in_bytes", String(FULL.memory));
+  want("memory", "memory.memsw.limit_in_bytes", String(FULL.memory + FULL.swap));
+  want("cpu", "cpu.cfs_quota_us", String(FULL.cpuQuota * 1000));
+  want("cpu", "cpu.shares", String((FULL.cpuWeight * 1024) / 100));
+  want("cpuset", "cpuset.cpus", FULL.cpus);
+  want("pids", "pids.max", String(FULL.tasks));
+  want("blkio", "blkio.bfq.weight", "109");
+  const eth0 = spawnSync("nsenter", [`--net=/proc/${init}/ns/net`, "tc", "qdisc", "show", "dev", "eth0"], { encoding: "utf8" }).stdout;
+  if (!/tbf .*rate 20Mbit/.test(eth0)) missing.push(`eth0 not shaped: ${eth0.trim()}`);
+  const link = spawnSync("nsenter", [`--net=/proc/${init}/ns/net`, "ip", "-o", "-4", "addr", "show", "dev", "eth0"], { encoding: "utf8" }).stdout;
+  if (!/inet 10\.97\./.test(link)) missing.push(`eth0 has no address: ${link.trim()}`);
+  return missing.join("; ");
+}
+
+function lxcKill(full: boolean | undefined, name: string): void {
+  const argv = [...inNetns(full), "lxc-stop", "-k", "-P", lxcDir, "-n", name];
+  spawnSync(argv[0], argv.slice(1), { stdio: "ignore" });
 }
 
 const failures = new Map<string, number>();
@@ -182,12 +286,18 @@ const failures = new Map<string, number>();
 /** containerctl: stop request → helper gone (the rest of its stop time is runtime/cleanup). */
 const helperGone = new Map<string, number[]>();
 
-const ALL: Peer[] = [floor, lxc, nspawn, containerctl(false), containerctl(true)];
+const ALL: Peer[] = [floor, lxc, nspawn, containerctl(false), containerctl(true), containerctl(true, true), lxcPeer(true)];
 const only = arg("only", "");
-const PEERS = only ? ALL.filter((p) => only.split(",").includes(p.id)) : ALL;
+const installed = (p: Peer): boolean => {
+  const ok = !p.program || spawnSync("sh", ["-c", 'command -v "$1"', "sh", p.program], { stdio: "ignore", env: { PATH: SYS_PATH } }).status === 0;
+  if (!ok) console.error(`bench/start: ${p.id}: ${p.program} is not installed; left out`);
+  return ok;
+};
+const PEERS = (only ? ALL.filter((p) => only.split(",").includes(p.id)) : ALL).filter(installed);
 
 // ---- slots: one root per peer and container ----
 function makeSlot(peer: Peer, i: number): Slot {
+  const slot = { index: i } as Slot;
   const name = `b${peer.id.replace(/[^a-z]/g, "")}${i}`;
   const dir = path.join(work, peer.id, String(i));
   const root = path.join(dir, "rootfs");
@@ -202,21 +312,45 @@ function makeSlot(peer: Peer, i: number): Slot {
   sh(["cp", "-a", "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", path.join(root, "dev")]);
   const fifo = path.join(root, "ready");
   sh(["mkfifo", fifo]);
+  const net = peer.full ? fullNet(slot, peer.lxc === true) : null;
+  const fullPlan = net ? [
+    ["net_type", "veth"], ["net_host_ifname", net.hostIf], ["net_mac", net.mac], ["net_bridge", "br0"], ["net_address", net.address],
+    ["net_gateway", "10.97.0.1"], ["net_rate", `${FULL.rate}bit`],
+    ["limit_cpu_weight", String(FULL.cpuWeight)], ["limit_cpu_quota", String(FULL.cpuQuota)], ["limit_cpuset", FULL.cpus],
+    ["limit_memory", String(FULL.memory)], ["limit_swap", String(FULL.swap)], ["limit_tasks", String(FULL.tasks)],
+    ["limit_io_weight", String(FULL.ioWeight)],
+  ] : [["net_type", "none"]];
   fs.writeFileSync(path.join(dir, "plan"), [
     ["version", "1"], ["name", name], ["root", root], ["hostname", name], ["guest", "sysvinit"], ["stop_signal", "SIGPWR"],
     ["stop_timeout", "10"], ["init", "/sbin/init"], ["ttys", "4"],
     ...["sys_module", "sys_rawio", "sys_time", "mac_admin", "mac_override", "sys_pacct", "syslog", "bpf", "perfmon"].map((c) => ["cap_drop", c]),
-    ["net_type", "none"],
+    ...fullPlan,
   ].map((l) => l.join("\t")).join("\n") + "\n");
-  if (peer === lxc) {
+  if (peer.lxc) {
     fs.mkdirSync(path.join(lxcDir, name), { recursive: true });
+    // The same limits (as runtime/limits writes them on cgroup v1) and network; the rate both
+    // ways as runtime/net does it on these kernels (a tbf on the host side, one on eth0 inside).
+    const up = path.join(lxcDir, name, "rate-up");
+    const startHost = path.join(lxcDir, name, "rate-eth0");
+    fs.writeFileSync(up, `#!/bin/sh\nexec tc qdisc add dev "$LXC_NET_PEER" root ${tbf}\n`, { mode: 0o755 });
+    fs.writeFileSync(startHost, `#!/bin/sh\nexec nsenter --net="/proc/$LXC_PID/ns/net" tc qdisc add dev eth0 root ${tbf}\n`, { mode: 0o755 });
     fs.writeFileSync(path.join(lxcDir, name, "config"), [
-      `lxc.uts.name = ${name}`, `lxc.rootfs.path = dir:${root}`, "lxc.net.0.type = empty", "lxc.init.cmd = /sbin/init",
+      `lxc.uts.name = ${name}`, `lxc.rootfs.path = dir:${root}`, "lxc.init.cmd = /sbin/init",
       "lxc.mount.auto = proc:mixed sys:ro", "lxc.autodev = 1", "lxc.tty.max = 0", "lxc.pty.max = 0", "lxc.console.path = none",
       "lxc.apparmor.profile = unconfined",
+      ...(net ? [
+        "lxc.net.0.type = veth", "lxc.net.0.link = br0", "lxc.net.0.flags = up", "lxc.net.0.name = eth0", `lxc.net.0.veth.pair = ${net.hostIf}`,
+        `lxc.net.0.hwaddr = ${net.mac}`, `lxc.net.0.ipv4.address = ${net.address}`, "lxc.net.0.ipv4.gateway = 10.97.0.1",
+        "lxc.hook.version = 1", `lxc.net.0.script.up = ${up}`, `lxc.hook.start-host = ${startHost}`,
+        `lxc.cgroup.memory.limit_in_bytes = ${FULL.memory}`, `lxc.cgroup.memory.memsw.limit_in_bytes = ${FULL.memory + FULL.swap}`,
+        "lxc.cgroup.cpu.cfs_period_us = 100000", `lxc.cgroup.cpu.cfs_quota_us = ${FULL.cpuQuota * 1000}`,
+        `lxc.cgroup.cpu.shares = ${(FULL.cpuWeight * 1024) / 100}`, `lxc.cgroup.cpuset.cpus = ${FULL.cpus}`, `lxc.cgroup.pids.max = ${FULL.tasks}`,
+        "lxc.cgroup.blkio.bfq.weight = 109", // IOWeight=200 on BFQ's scale, as runtime/limits maps it
+      ] : ["lxc.net.0.type = empty"]),
     ].join("\n") + "\n");
   }
-  return { name, dir, root, fifo };
+  Object.assign(slot, { name, dir, root, fifo });
+  return slot;
 }
 
 /** Opens the FIFO's read end first, so the guest's write never blocks; returns when its line arrived. */
@@ -246,10 +380,12 @@ const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("bench/start needs root");
   sh(["sh", path.join(RUNTIME, "build.sh")]);
+  if (PEERS.some((p) => p.full)) await makeNetns();
   const slots = new Map(PEERS.map((p) => [p.id, Array.from({ length: Math.max(MANY, 1) }, (_, i) => makeSlot(p, i))]));
 
   // ---- one at a time, interleaved ----
   const startT = new Map<string, number[]>(PEERS.map((p) => [p.id, []]));
+  const pss = new Map<string, number>();
   const stopT = new Map<string, number[]>(PEERS.map((p) => [p.id, []]));
   for (let r = 0; r < RUNS + 1; r++) {
     for (const peer of PEERS) {
@@ -265,13 +401,17 @@ async function main(): Promise<void> {
         failures.set(peer.id, (failures.get(peer.id) ?? 0) + 1);
         fs.closeSync(fd);
         p.kill("SIGKILL");
-        if (peer === lxc) spawnSync("lxc-stop", ["-k", "-P", lxcDir, "-n", s.name], { stdio: "ignore" });
+        if (peer.lxc) lxcKill(peer.full, s.name);
         await new Promise((res) => setTimeout(res, 500));
         continue;
       }
       const t1 = now();
       fs.closeSync(fd);
       await new Promise((res) => setTimeout(res, 30)); // let it settle (and reap the start command)
+      if (r === 0 && peer.check) {
+        const missing = peer.check(s, p);
+        if (missing) throw new Error(`${peer.id}: the limits or the network are not what the bench set: ${missing}`);
+      }
       const t2 = now();
       await peer.stop(s, p);
       const t3 = now();
@@ -308,10 +448,22 @@ async function main(): Promise<void> {
       fds.forEach((fd) => fs.closeSync(fd));
       await new Promise((res) => setTimeout(res, 500)); // start commands exit, pages settle
       const per = ss.map((s, i) => pssKb(peer.resident(s, procs[i])));
+      pss.set(peer.id, per.reduce((a, b) => a + b, 0) / per.length);
       const t1 = now();
       await Promise.all(ss.map((s, i) => peer.stop(s, procs[i])));
       const down = now() - t1;
-      console.log(`${peer.label.padEnd(48)} ${fmt(up).padStart(10)} ${fmt(per.reduce((a, b) => a + b, 0) / per.length).padStart(8)} ${fmt(down).padStart(15)}`);
+      console.log(`${peer.label.padEnd(48)} ${fmt(up).padStart(10)} ${fmt(pss.get(peer.id)!).padStart(8)} ${fmt(down).padStart(15)}`);
+    }
+  }
+
+  // ---- the full pair, side by side ----
+  if (startT.has("containerctl-full") && startT.has("lxc-full")) {
+    const [c, l] = [median(startT.get("containerctl-full")!), median(startT.get("lxc-full")!)];
+    console.log(`\nevery limit + bridged veth (${FULL_LABEL}), containerctl without systemd vs LXC:`);
+    console.log(`  start ${fmt(c)} ms vs ${fmt(l)} ms: ${(c / l).toFixed(2)}× LXC's`);
+    if (pss.has("containerctl-full") && pss.has("lxc-full")) {
+      const [pc, pl] = [pss.get("containerctl-full")!, pss.get("lxc-full")!];
+      console.log(`  host PSS per container (${MANY} running) ${fmt(pc)} kB vs ${fmt(pl)} kB: ${(pc / pl).toFixed(2)}× LXC's`);
     }
   }
 
@@ -330,7 +482,11 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
+    // LXC's first, while the holder still holds the full pair's mount namespace.
+    for (const peer of PEERS.filter((p) => p.lxc && (!p.full || holder))) {
+      for (const name of fs.existsSync(lxcDir) ? fs.readdirSync(lxcDir) : []) lxcKill(peer.full, name);
+    }
     for (const p of spawned) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-    spawnSync("sh", ["-c", `for d in "${lxcDir}"/*/; do [ -d "$d" ] && lxc-stop -k -P "${lxcDir}" -n "$(basename "$d")" >/dev/null 2>&1; done; true`]);
+    spawnSync("ip", ["netns", "del", NETNS], { stdio: "ignore" });
     fs.rmSync(work, { recursive: true, force: true });
   });

@@ -158,7 +158,8 @@ export class TestContainer {
   /** Every namespace, the guest's root and cwd, full privileges: for looking, not for confinement tests. */
   async sh(cmd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const { init } = await this.pids();
-    const r = spawnSync("nsenter", ["-t", String(init), "-a", `--root=/proc/${init}/root`, `--wd=/proc/${init}/root`, "/bin/sh", "-c", cmd], {
+    const [nsenter, ...args] = nsenterArgv(init, cmd);
+    const r = spawnSync(nsenter, args, {
       encoding: "utf8", timeout: 10000,
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -311,4 +312,43 @@ export function diskOf(p: string): string | null {
   if (major === 0) return null;
   const mm = `${major}:${(d & 0xff) | ((d >> 12) & 0xfff00)}`;
   return fs.existsSync(`/sys/dev/block/${mm}/partition`) ? fs.readFileSync(`/sys/dev/block/${mm}/../dev`, "utf8").trim() : mm;
+}
+
+/** The container's cgroup directory in the cgroup-v1 hierarchy that carries `ctrl`, from /proc/PID/cgroup; null when none does. */
+export function cgroupOf(pid: number, ctrl: string): string | null {
+  for (const line of fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n")) {
+    const [, ctrls, p] = line.split(":");
+    if (ctrls.split(",").includes(ctrl)) return `/sys/fs/cgroup/${ctrls}${p}`;
+  }
+  return null;
+}
+
+/**
+ * The guest init's host pid, found from the host's /proc (NSpid ends in 1).
+ * Works where pids() cannot: the control socket is abstract, so it belongs to
+ * the network namespace the helper runs in, which a test may have made.
+ */
+export function guestInit(name: string): number {
+  for (const pid of processesOf(name)) {
+    try {
+      if (/^NSpid:\s+\d+\s+1$/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"))) return pid;
+    } catch {
+      /* gone */
+    }
+  }
+  throw new Error(`no guest init for ${name}`);
+}
+
+/** argv for /bin/sh -c CMD in every namespace of process `pid`, with the guest's root and cwd, full privileges (for looking). */
+export function nsenterArgv(pid: number, cmd: string): string[] {
+  return ["nsenter", "-t", String(pid), "-a", `--root=/proc/${pid}/root`, `--wd=/proc/${pid}/root`, "/bin/sh", "-c", cmd];
+}
+
+/**
+ * argv for `containerctl exec NAME -- /bin/sh -c CMD`: unlike TestContainer.sh()
+ * it joins the guest's cgroups, so what it runs is limited like the guest.
+ * `pre` runs it elsewhere (e.g. `ip netns exec NS`, where the helper's socket is).
+ */
+export function execArgv(name: string, cmd: string, pre: string[] = []): string[] {
+  return [...pre, process.execPath, CLI, "exec", name, "--", "/bin/sh", "-c", cmd];
 }

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CLI, RUNTIME_DIR, TestContainer, buildHelper, diskOf } from "../lib/runtime-harness";
+import { CLI, RUNTIME_DIR, TestContainer, buildHelper, cgroupOf, diskOf } from "../lib/runtime-harness";
 
 buildHelper();
 
@@ -19,14 +19,6 @@ const LIMITS = [
   "limit_tasks\t24", "limit_io_weight\t100",
 ];
 
-/** The container's cgroup directory in a v1 hierarchy, from its init's /proc/PID/cgroup. */
-function cgroupOf(pid: number, ctrl: string): string | null {
-  for (const line of fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n")) {
-    const [, ctrls, p] = line.split(":");
-    if (ctrls.split(",").includes(ctrl)) return `/sys/fs/cgroup/${ctrls}${p}`;
-  }
-  return null;
-}
 const read = (f: string): string => fs.readFileSync(f, "utf8").trim();
 
 test("v1: the plan's limits are in the container's cgroups, and a fork storm stops at Tasks=", async () => {
@@ -45,6 +37,12 @@ test("v1: the plan's limits are in the container's cgroups, and a fork storm sto
       assert.is(read(`${cpu}/cpu.cfs_quota_us`), "50000");
       assert.is(read(`${cpu}/cpu.cfs_period_us`), "100000");
       assert.is(read(`${cpu}/cpu.shares`), "2048");
+    }
+    const blkio = cgroupOf(init, "blkio");
+    if (blkio) {
+      // CFQ's blkio.weight before Linux 5.0, BFQ's blkio.bfq.weight since (IOWeight=100 -> 500 or 100).
+      const cfq = fs.existsSync(`${blkio}/blkio.weight`);
+      assert.is(read(`${blkio}/${cfq ? "blkio.weight" : "blkio.bfq.weight"}`), cfq ? "500" : "100");
     }
     const pids = cgroupOf(init, "pids");
     assert.ok(pids, "this host has the pids controller");
@@ -146,6 +144,24 @@ test("infinity becomes max (v2) and -1 (v1); files the kernel does not offer are
   } finally {
     fs.rmSync(v2, { recursive: true, force: true });
     fs.rmSync(v1, { recursive: true, force: true });
+  }
+});
+
+test("v1 IOWeight=: blkio.weight (CFQ) where the kernel has it, else BFQ's blkio.bfq.weight on its own scale", () => {
+  const cfq = fakeCgroup(["blkio.weight"], false);
+  const bfq = fakeCgroup(["blkio.bfq.weight"], false);
+  try {
+    for (const [w, cfqWant, bfqWant] of [["1", "10", "1"], ["100", "500", "100"], ["1000", "1000", "181"], ["10000", "1000", "1000"]]) {
+      for (const [d, want] of [[cfq, cfqWant], [bfq, bfqWant]]) {
+        const r = limits(d, `limit_io_weight\t${w}\n`, { CONTAINERCTL_CGROUP_V1: "blkio" });
+        assert.is(r.status, 0, r.stderr);
+        assert.is(read(path.join(d, d === cfq ? "blkio.weight" : "blkio.bfq.weight")), want, `IOWeight=${w}`);
+      }
+    }
+    assert.not.ok(fs.existsSync(path.join(bfq, "blkio.weight")), "no CFQ file made up");
+  } finally {
+    fs.rmSync(cfq, { recursive: true, force: true });
+    fs.rmSync(bfq, { recursive: true, force: true });
   }
 });
 

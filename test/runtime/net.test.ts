@@ -6,9 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readFileSync } from "node:fs";
 import { busyboxBinary } from "../lib/busybox-guest";
-import { TestContainer, buildHelper, processesOf, sleep } from "../lib/runtime-harness";
+import { TestContainer, buildHelper, guestInit, nsenterArgv, processesOf, sleep } from "../lib/runtime-harness";
 
 buildHelper();
 const NS = `cct${process.pid}`;
@@ -33,19 +32,9 @@ const net = (lines: string[][]) => lines.map((l) => l.join("\t"));
 // The helper's control socket is abstract, so it belongs to the network
 // namespace the helper runs in (the test's "host" here): commands inside the
 // containers go through nsenter on the guest init found from the host's /proc.
-function initOf(c: TestContainer): number {
-  for (const pid of processesOf(c.name)) {
-    try {
-      if (/^NSpid:\s+\d+\s+1$/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))) return pid;
-    } catch {
-      /* gone */
-    }
-  }
-  throw new Error(`no guest init for ${c.name}`);
-}
 function inside(c: TestContainer, cmd: string): { code: number | null; stdout: string } {
-  const init = initOf(c);
-  const r = spawnSync("nsenter", ["-t", String(init), "-a", `--root=/proc/${init}/root`, `--wd=/proc/${init}/root`, "/bin/sh", "-c", cmd], { encoding: "utf8", timeout: 10000 });
+  const [nsenter, ...args] = nsenterArgv(guestInit(c.name), cmd);
+  const r = spawnSync(nsenter, args, { encoding: "utf8", timeout: 10000 });
   return { code: r.status, stdout: r.stdout + r.stderr };
 }
 /** Stop as systemd would (SIGTERM to the main process) and wait for it to end. */
