@@ -26,19 +26,7 @@ import { hashTree, runCli, tempDir, writeFiles } from "./helpers";
 buildHelper();
 const NS = `ccovz${process.pid}`;
 const inNs = (...cmd: string[]) => spawnSync("ip", ["netns", "exec", NS, ...cmd], { encoding: "utf8", timeout: 15000 });
-const ping1 = (addr: string) => inNs(busyboxBinary(), "ping", ...(addr.includes(":") ? ["-6"] : []), "-c1", "-W1", addr).status === 0;
-/**
- * Answers within 5 s. IPv6 needs the retries: the host side's link-local
- * address (the source of the host's echo requests to a routed veth) is
- * usable only once duplicate address detection has finished, 1-2 s after start.
- */
-async function answers(addr: string): Promise<boolean> {
-  for (let i = 0; i < 5; i++) {
-    if (ping1(addr)) return true;
-    await sleep(200);
-  }
-  return false;
-}
+const ping = (addr: string) => inNs(busyboxBinary(), "ping", ...(addr.includes(":") ? ["-6"] : []), "-c1", "-W2", addr).status === 0;
 
 // The guest's own init: an OpenVZ veth guest configured eth0 itself (ifup); venet guests did not need to.
 const INIT = DEFAULT_INIT.replace("#!/bin/sh\n", `#!/bin/sh
@@ -135,11 +123,9 @@ async function runAll(cts: Ct[], label: string): Promise<void> {
     for (const x of cts) await x.c.waitOutput(/init up/, 8000);
     await cts[2].c.waitOutput(/eth0 up/, 8000);
     for (const x of cts) {
-      for (const a of x.addrs) assert.ok(await answers(a), `${label}: CT ${x.ctid} answers on ${a}`);
+      for (const a of x.addrs) assert.ok(ping(a), `${label}: CT ${x.ctid} answers on ${a}`);
     }
     assert.ok(routes().some((l) => l.startsWith("10.77.0.11 dev vc-")), `${label}: a host route per venet address while running`);
-    // Only the container's addresses: venet's 127.0.0.2 and the dummy gateway are not there.
-    assert.not.ok(ping1("10.77.0.13"), "an address no container has does not answer");
     // The limits reached the first container's cgroups (this host runs cgroup v1 without systemd here).
     const pid = processesOf(cts[0].c.name)[0];
     const cg = (ctrl: string, file: string): string | null => {
