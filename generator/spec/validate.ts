@@ -61,8 +61,8 @@ export function validateSpec(spec: ContainerSpec): Problem[] {
 
   // Boot.
   if (v.disabled && v.autostart) at("disabled", "Disabled=yes: not started at boot although Autostart=yes", true);
-  // The refused start is a failure, which Restart= would retry until systemd's start limit.
-  if (v.disabled && v.restart !== "no") at("disabled", `Disabled=yes: each start fails, and Restart=${v.restart} retries it until systemd's start limit`, true);
+  // Restart= does not retry the refused start: it exits 78, container@.service's
+  // RestartPreventExitStatus=, and the upstart job restarts only after MIN uptime.
 
   // Mounts.
   const targets = new Set<string>();

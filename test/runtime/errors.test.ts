@@ -11,7 +11,7 @@ import { RUNTIME_DIR, TestContainer, buildHelper, hostSnapshot, processesOf, typ
 buildHelper();
 
 /** Starts with a broken setup; returns stderr after checking exit status and leftovers. */
-async function refused(prefix: string, setup: (c: TestContainer) => PlanOptions | void, env: Record<string, string> = {}): Promise<string> {
+async function refused(prefix: string, setup: (c: TestContainer) => PlanOptions | void, env: Record<string, string> = {}, code?: number): Promise<string> {
   const before = hostSnapshot();
   const c = new TestContainer(prefix);
   try {
@@ -19,6 +19,7 @@ async function refused(prefix: string, setup: (c: TestContainer) => PlanOptions 
     c.start(plan, env);
     const exit = await c.waitExit();
     assert.is.not(exit.code, 0, `refused: ${c.stdout}`);
+    if (code !== undefined) assert.is(exit.code, code, "exit status");
     assert.not.match(c.stdout, /init up/, "the guest never ran");
     assert.equal(processesOf(c.name), []);
     const after = hostSnapshot();
@@ -119,8 +120,8 @@ test("a util-linux without what we need (here: an unshare that fails) stops the 
   }
 });
 
-test("Disabled=yes (a plan's disabled line): refused, naming the spec file that says so", async () => {
-  const err = await refused("disabled", () => ({ extra: ["disabled\t/etc/containerctl/old.container"] }));
+test("Disabled=yes (a plan's disabled line): refused with 78 (RestartPreventExitStatus=), naming the spec file that says so", async () => {
+  const err = await refused("disabled", () => ({ extra: ["disabled\t/etc/containerctl/old.container"] }), {}, 78);
   oneLine(err);
   assert.match(err, /^containerctl: t-disabled-\S+: disabled: Disabled=yes in \/etc\/containerctl\/old\.container; set Disabled=no there to start it$/m);
 });

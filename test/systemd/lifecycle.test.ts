@@ -1,7 +1,8 @@
 // Containers through their life under a real systemd (the LXC harness) with
 // the real runtime and busybox guests: boot-time autostart in Order= with
 // Delay= (and Autostart=no left down), restart, kill, a guest that exits
-// (Restart= policy) and a guest that reboots itself. Root only; needs the runtime.
+// (Restart= policy), a Disabled=yes one that Restart= must not retry, and a
+// guest that reboots itself. Root only; needs the runtime.
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -37,6 +38,8 @@ if (skip) {
     h.writeFile("/etc/containerctl/crashy.container", spec("crashy", "Restart=on-failure\n"));
     makeBusyboxGuest(h, "quitter", TOKEN, { after: { seconds: 1, action: { exit: 0 } } });
     h.writeFile("/etc/containerctl/quitter.container", spec("quitter", "Restart=on-failure\n"));
+    makeBusyboxGuest(h, "off", TOKEN);
+    h.writeFile("/etc/containerctl/off.container", spec("off", "Restart=always\n[Boot]\nDisabled=yes\n"));
     makeBusyboxGuest(h, "rebooter", TOKEN, { after: { seconds: 1, action: "reboot", once: true } });
     h.writeFile("/etc/containerctl/rebooter.container", spec("rebooter", ""));
     h.sh("systemctl daemon-reload");
@@ -93,6 +96,15 @@ if (skip) {
     assert.ok(waitFor(() => prop("quitter", "ActiveState") === "inactive", 10_000), prop("quitter", "ActiveState"));
     assert.is(guestBoots(h, "quitter").length, 1);
     assert.is(prop("quitter", "NRestarts"), "0");
+  });
+
+  test("Disabled=yes: the start fails with 78 and Restart=always does not retry it", () => {
+    const r = h.run(`systemctl start ${unit("off")}`, { timeoutMs: 30_000 });
+    assert.is.not(r.code, 0, "the start of a disabled container failed");
+    assert.is(prop("off", "ExecMainStatus"), "78");
+    assert.not.ok(waitFor(() => Number(prop("off", "NRestarts")) > 0 || prop("off", "ActiveState") !== "failed", 3_000), `NRestarts=${prop("off", "NRestarts")} ${prop("off", "ActiveState")}`);
+    assert.equal(guestBoots(h, "off"), []);
+    assert.ok(unitJournalLine(h, unit("off"), /disabled: Disabled=yes in \/etc\/containerctl\/off\.container/), "the reason is in the journal");
   });
 
   test("a guest that reboots itself is started again (exit 133)", () => {
