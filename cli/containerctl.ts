@@ -11,6 +11,7 @@ import { register as registerRuntime } from "./commands/runtime";
 import { register as registerImporter } from "./commands/importer";
 import { register as registerState } from "./commands/state";
 import { register as registerCreate } from "./commands/create";
+import { register as registerNetwork } from "./commands/network";
 
 export function buildProgram(): Command {
   const program = new Command("containerctl")
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerImporter(program);
   registerState(program);
   registerCreate(program);
+  registerNetwork(program);
   return program;
 }
 
