@@ -22,9 +22,13 @@ export class Netns {
     this.ok("ip", "link", "set", "lo", "up");
   }
 
-  /** argv prefix that runs a command in this namespace. */
+  /**
+   * argv prefix that runs a command in this namespace and nothing else: not
+   * `ip netns exec`, whose new mount namespace with a fresh /sys has no
+   * /sys/fs/cgroup (the runtime and `containerctl exec` need the cgroups).
+   */
   get prefix(): string[] {
-    return ["ip", "netns", "exec", this.name];
+    return ["nsenter", `--net=/run/netns/${this.name}`, "--"];
   }
 
   run(cmd: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
@@ -47,12 +51,12 @@ export class Netns {
   }
 }
 
-/** A veth pair between two namespaces, with an address on each end. */
+/** A veth pair between two namespaces, with an address on each end ("" for none). */
 export function link(a: Netns, aIf: string, aAddr: string, b: Netns, bIf: string, bAddr: string): void {
   a.ok("ip", "link", "add", aIf, "type", "veth", "peer", "name", bIf, "netns", b.name);
-  a.ok("ip", "addr", "add", aAddr, "dev", aIf);
+  if (aAddr) a.ok("ip", "addr", "add", aAddr, "dev", aIf);
   a.ok("ip", "link", "set", aIf, "up");
-  b.ok("ip", "addr", "add", bAddr, "dev", bIf);
+  if (bAddr) b.ok("ip", "addr", "add", bAddr, "dev", bIf);
   b.ok("ip", "link", "set", bIf, "up");
 }
 

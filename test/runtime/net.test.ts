@@ -40,7 +40,7 @@ test("bridged and routed veths: addresses, MAC, routes, reachability, shaping; g
     await b.waitOutput(/init up/, 8000);
 
     const addrA = inside(a, "ip -o addr show dev eth0; ip -o link show dev eth0; ip route");
-    assert.match(addrA.stdout, /inet 10\.99\.0\.10\/24/);
+    assert.match(addrA.stdout, /inet 10\.99\.0\.10\/24 brd 10\.99\.0\.255/, "with its broadcast address, as networkd expects");
     assert.match(addrA.stdout, /link\/ether 02:00:00:99:00:0a/);
     assert.match(addrA.stdout, /default via 10\.99\.0\.1 dev eth0/);
     assert.match(inNs("ip", "-o", "link", "show", "dev", IFA).stdout, /master br0/);
