@@ -5,6 +5,7 @@
 // the rate shaping on the host side; macvlan on a host interface, reached
 // from a test "LAN" namespace; and nothing left after stop.
 import { spawnSync } from "node:child_process";
+import { readlinkSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { busyboxBinary } from "../lib/busybox-guest";
@@ -70,6 +71,28 @@ test("bridged and routed veths: addresses, MAC, routes, reachability, shaping; g
   } finally {
     a.destroy();
     b.destroy();
+  }
+});
+
+test("Type=host shares the host's network namespace (check warns about it: test/golden/host-network-warning); Type=none has only lo", async () => {
+  const shared = new TestContainer("nethost");
+  const none = new TestContainer("netnone");
+  try {
+    shared.start({ netType: "host", stopTimeout: "2" }, {}, undefined, host.prefix);
+    none.start({ netType: "none", stopTimeout: "2" }, {}, undefined, host.prefix);
+    await shared.waitOutput(/init up/, 8000);
+    await none.waitOutput(/init up/, 8000);
+    const hostNs = host.ok("readlink", "/proc/self/ns/net").trim();
+    assert.is(readlinkSync(`/proc/${initOf(shared)}/ns/net`), hostNs, "the same network namespace as the host");
+    assert.match(inside(shared, "ip -o link").stdout, /\bbr0\b/, "the host's bridge is visible inside");
+    assert.is.not(readlinkSync(`/proc/${initOf(none)}/ns/net`), hostNs);
+    assert.equal(inside(none, "ip -o link").stdout.trim().split("\n").map((l) => l.split(":")[1].trim()), ["lo"]);
+    await stopped(shared);
+    await stopped(none);
+    host.ok("ip", "link", "show", "dev", "br0"); // the host's network is untouched after a host-network container stops
+  } finally {
+    shared.destroy();
+    none.destroy();
   }
 });
 
