@@ -68,6 +68,12 @@ test("bad network.conf: file:line: [Bridge] Key: message, and nothing made", () 
   assert.match(r.stderr, /network\.conf:2: \[Bridge\] NAT: 'maybe' is not a boolean/);
   writeConf("[Bridge]\nName=lan0\nDHCPRange=10.0.3.1,10.0.3.20\n");
   assert.match(network("up").stderr, /network\.conf:3: \[Bridge\] DHCPRange: 10\.0\.3\.1-10\.0\.3\.20 must lie inside 10\.0\.3\.0\/24 and leave out the bridge's 10\.0\.3\.1/);
+  writeConf("[Bridge]\nName=-help\n");
+  assert.match(network("up").stderr, /network\.conf:2: \[Bridge\] Name: '-help' is not an interface name/);
+  writeConf("[Bridge]\nUplink=eth0\\\"; flush ruleset\n");
+  assert.match(network("up").stderr, /network\.conf:2: \[Bridge\] Uplink: .* is not an interface name/);
+  writeConf("[Bridge]\nColour=blue\n");
+  assert.match(network("up").stderr, /network\.conf:2: \[Bridge\] Colour: unknown key/);
   assert.not.match(host.ok("ip", "-o", "link"), /lan0/);
   assert.not.ok(fs.existsSync(stateDir));
   assert.is(network("status").status, 3);
