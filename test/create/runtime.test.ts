@@ -158,4 +158,32 @@ it("a Debian bookworm guest created with --address and --bridge boots under the 
   }
 });
 
+const haveDnsmasq = spawnSync("sh", ["-c", "command -v dnsmasq"]).status === 0;
+(haveDnsmasq ? it : test.skip)("a Debian bookworm guest created with only --bridge on the managed bridge gets its address by DHCP from the bridge's dnsmasq", async () => {
+  const name = uniq("dhcp");
+  const host = new Netns("dhcph");
+  const br = `ccd${process.pid % 100000}`;
+  const network = (action: string) => spawnSync(host.prefix[0], [...host.prefix.slice(1), process.execPath, CLI, "network", action], { env: h.env, encoding: "utf8" });
+  try {
+    fs.mkdirSync(h.paths.configDir, { recursive: true });
+    fs.writeFileSync(path.join(h.paths.configDir, "network.conf"), `[Bridge]\nName=${br}\nAddress=10.0.7.1/24\nNAT=no\n`);
+    const up = network("up");
+    assert.is(up.status, 0, up.stderr);
+    const c = h.cli(["create", name, "--distro", "debian", "--release", "bookworm", "--bridge", br], { timeoutMs: 30 * 60_000 });
+    assert.is(c.code, 0, c.stderr);
+    const r = run(name, host.prefix);
+    assert.ok(await waitFor(() => /login: /.test(r.out()), 120_000), r.out().slice(-2000));
+    let addr = "";
+    await waitFor(() => /inet 10\.0\.7\.\d+\/24/.test((addr = execNs(name, host.prefix, "ip", "-o", "-4", "addr", "show", "dev", "eth0").stdout)), 60_000);
+    assert.match(addr, /inet 10\.0\.7\.([2-9]|\d\d+)\/24 .*dynamic/, addr + execNs(name, host.prefix, "journalctl", "-u", "systemd-networkd", "--no-pager", "-n", "20").stdout);
+    const ip = /inet (10\.0\.7\.\d+)/.exec(addr)![1];
+    assert.match(fs.readFileSync(path.join(h.paths.runDir, "network/dnsmasq.leases"), "utf8"), new RegExp(` ${ip.replace(/\./g, "\\.")} `), "dnsmasq's lease for it");
+    assert.is(host.exec(busyboxBinary(), "ping", "-c1", "-W2", ip).status, 0, "the host reaches it at its leased address");
+    await stop(r);
+  } finally {
+    network("down");
+    host.del();
+  }
+});
+
 test.run();
