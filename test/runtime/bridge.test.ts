@@ -143,8 +143,16 @@ test("up: bridge, NAT out of the uplink, DHCP; a static and a DHCP container rea
   assert.is(host.ok("nft", "list", "ruleset").trim(), "", "no rules at all");
   assert.is(host.ok("cat", "/proc/sys/net/ipv4/ip_forward").trim(), "0", "forwarding back as it was");
   if (pid) {
-    for (let i = 0; i < 50 && fs.existsSync(`/proc/${pid}`); i++) await sleep(20);
-    assert.not.ok(fs.existsSync(`/proc/${pid}`), "dnsmasq is gone");
+    // Gone, or a zombie its parent has not reaped yet.
+    const alive = (): boolean => {
+      try {
+        return !/^State:\s+[ZX]/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && alive(); i++) await sleep(20);
+    assert.not.ok(alive(), "dnsmasq is gone");
   }
   assert.not.ok(fs.existsSync(env.CONTAINERCTL_RUN_DIR), "no state left");
   assert.is(network("status").status, 3);
