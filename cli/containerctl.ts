@@ -12,6 +12,7 @@ import { register as registerImporter } from "./commands/importer";
 import { register as registerState } from "./commands/state";
 import { register as registerCreate } from "./commands/create";
 import { register as registerDisk } from "./commands/disk";
+import { register as registerNetwork } from "./commands/network";
 
 export function buildProgram(): Command {
   const program = new Command("containerctl")
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerState(program);
   registerCreate(program);
   registerDisk(program);
+  registerNetwork(program);
   return program;
 }
 

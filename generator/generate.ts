@@ -4,6 +4,7 @@
 
 import type { SpecError } from "./spec/errors";
 import { type ContainerSpec, listSpecNames, loadSpec, readConfigDir } from "./spec/load";
+import { readManagedBridge } from "./network-conf";
 import { hostInterfaceName } from "./render/derive";
 import { type RenderFailure, renderSystemd } from "./render/systemd";
 import type { Tree } from "./tree";
@@ -54,14 +55,20 @@ export interface GenerateResult extends LoadedSpecs {
   tree: Tree;
 }
 
-/** Load every spec, render them; a container the renderer could not write safely joins the errors. */
-export function generateWith(configDir: string, render: (specs: ContainerSpec[]) => { tree: Tree; failed: RenderFailure[] }): GenerateResult {
+/**
+ * Load every spec, render them; a container the renderer could not write
+ * safely joins the errors. The renderer also gets the managed bridge's name
+ * (network.conf), null when that file is broken (its error is reported).
+ */
+export function generateWith(configDir: string, render: (specs: ContainerSpec[], managedBridge: string | null) => { tree: Tree; failed: RenderFailure[] }): GenerateResult {
   const loaded = loadAll(configDir);
-  const { tree, failed } = render(loaded.specs);
+  const managed = readManagedBridge(configDir);
+  loaded.errors.push(...managed.errors);
+  const { tree, failed } = render(loaded.specs, managed.name);
   for (const f of failed) loaded.errors.push({ file: f.spec.file, line: 0, message: `cannot be written safely: ${f.error}` });
   return { ...loaded, specs: loaded.specs.filter((s) => !failed.some((f) => f.spec === s)), tree };
 }
 
 export function generateSystemd(configDir: string, outputDir: string): GenerateResult {
-  return generateWith(configDir, (specs) => renderSystemd(specs, outputDir));
+  return generateWith(configDir, (specs, managed) => renderSystemd(specs, outputDir, managed));
 }

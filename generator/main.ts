@@ -7,7 +7,9 @@
 // graph small: it runs at every boot and daemon-reload.
 
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { DEFAULT_CONFIG_DIR, generateSystemd } from "./generate";
+import { NETWORK_CONF } from "./network-conf";
 import { formatSpecError } from "./spec/errors";
 import { writeTree } from "./tree";
 
@@ -42,7 +44,8 @@ function main(argv: string[]): number {
   const configDir = process.env.CONTAINERCTL_CONFIG_DIR || DEFAULT_CONFIG_DIR;
   try {
     const r = generateSystemd(configDir, out);
-    for (const e of r.errors) log(`${formatSpecError(e)} (container skipped)`);
+    // network.conf's errors skip no container: only the ordering after the managed bridge's unit.
+    for (const e of r.errors) log(`${formatSpecError(e)} (${path.basename(e.file) === NETWORK_CONF ? "no container ordered after the managed bridge" : "container skipped"})`);
     for (const w of r.warnings) log(`${formatSpecError(w)} (warning)`);
     writeTree(out, r.tree);
     return r.errors.length > 0 ? 1 : 0;

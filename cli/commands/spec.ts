@@ -3,6 +3,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { generateSystemd, loadAll } from "../../generator/generate";
+import { readManagedBridge } from "../../generator/network-conf";
 import { formatSpecError, type SpecError } from "../../generator/spec/errors";
 import { loadSpec, SPEC_SUFFIX } from "../../generator/spec/load";
 import { printTree, writeTree } from "../../generator/tree";
@@ -50,6 +51,8 @@ export function register(program: Command): void {
         const r = loadAll(configDir);
         ({ errors, warnings } = r);
         count = r.specs.length + new Set(r.errors.map((e) => e.file)).size;
+        // The managed bridge's name, as the generator reads it (runtime/bridge checks the rest at `network up`).
+        errors = [...errors, ...readManagedBridge(configDir).errors];
       } else {
         for (const f of files) {
           const base = path.basename(f);

@@ -9,6 +9,7 @@
 import { EscapeError } from "../escape";
 import type { ContainerSpec } from "../spec/load";
 import { KEYS, KEY_IDS, type KeyDef } from "../spec/keys";
+import { NETWORK_UNIT } from "../network-conf";
 import { addFile, addSymlink, type Tree } from "../tree";
 import { renderPlan } from "./plan";
 import { type Directive, serializeUnit } from "./unit";
@@ -40,13 +41,17 @@ export function keyDirectives(spec: ContainerSpec): Directive[] {
   return out;
 }
 
-export function containerDropIn(spec: ContainerSpec, outputDir: string, after: string | null): string {
+export function containerDropIn(spec: ContainerSpec, outputDir: string, after: string | null, managedBridge: string | null = null): string {
   const d: Directive[] = [
     { section: "Unit", key: "SourcePath", value: spec.file },
     // RequiresMountsFor= splits on spaces and unquotes: the root may contain both.
     { section: "Unit", key: "RequiresMountsFor", value: { words: [spec.values.root!] } },
   ];
   if (after) d.push({ section: "Unit", key: "After", value: after });
+  if (managedBridge !== null && spec.values.bridge === managedBridge) {
+    // The bridge is containerctl's own (network.conf): its job makes it before this container starts.
+    d.push({ section: "Unit", key: "Requires", value: NETWORK_UNIT }, { section: "Unit", key: "After", value: NETWORK_UNIT });
+  }
   d.push({ section: "Service", key: "Environment", value: { env: ["CONTAINERCTL_PLAN", `${outputDir}/${planRel(spec.name)}`] } });
   d.push(...keyDirectives(spec));
   d.push(...diskDevices(spec));
@@ -81,7 +86,7 @@ export interface RenderFailure { spec: ContainerSpec; error: string }
  * cannot write; if a value still slips through, the escaping module throws and
  * only that container is left out (and reported), never the others.
  */
-export function renderSystemd(all: readonly ContainerSpec[], outputDir: string): { tree: Tree; failed: RenderFailure[] } {
+export function renderSystemd(all: readonly ContainerSpec[], outputDir: string, managedBridge: string | null = null): { tree: Tree; failed: RenderFailure[] } {
   const tree: Tree = new Map();
   const failed: RenderFailure[] = [];
   const perSpec = new Map<ContainerSpec, string>();
@@ -106,7 +111,7 @@ export function renderSystemd(all: readonly ContainerSpec[], outputDir: string):
   for (const s of specs) {
     let dropIn: string;
     try {
-      dropIn = containerDropIn(s, outputDir, after.get(s.name) ?? null);
+      dropIn = containerDropIn(s, outputDir, after.get(s.name) ?? null, managedBridge);
     } catch (e) {
       if (!(e instanceof EscapeError)) throw e;
       failed.push({ spec: s, error: e.message });

@@ -4,6 +4,8 @@
 //
 //   container.conf            the instance job: start|stop|status container NAME=web
 //   containers.conf           autostart in Order/Delay at runlevel [2345], stop all at [016]
+//   containerctl-network.conf the managed bridge (runtime/bridge up/down), started by
+//                             container.conf before a container on that bridge
 //   containerctl/NAME.plan    each container's runtime plan (render/plan.ts)
 //
 // The jobs come from upstart/*.hbs, compiled with noEscape + strict; every
@@ -18,6 +20,7 @@ import * as path from "node:path";
 import Handlebars from "handlebars";
 import { EscapeError, shellQuote } from "../escape";
 import { generateWith, type GenerateResult } from "../generate";
+import { NETWORK_JOB } from "../network-conf";
 import type { ContainerSpec } from "../spec/load";
 import { addFile, type Tree } from "../tree";
 import { seconds } from "./derive";
@@ -43,7 +46,7 @@ export const planFile = (name: string): string => `${PLAN_SUBDIR}/${name}.plan`;
 
 const TEMPLATE_DIR = path.resolve(__dirname, "../../../upstart");
 
-let compiled: { container: HandlebarsTemplateDelegate; containers: HandlebarsTemplateDelegate } | null = null;
+let compiled: { container: HandlebarsTemplateDelegate; containers: HandlebarsTemplateDelegate; network: HandlebarsTemplateDelegate } | null = null;
 
 function templates(): NonNullable<typeof compiled> {
   if (compiled) return compiled;
@@ -51,7 +54,11 @@ function templates(): NonNullable<typeof compiled> {
   const read = (f: string): string => fs.readFileSync(path.join(TEMPLATE_DIR, f), "utf8");
   hb.registerPartial("prelude", read("partials/prelude.hbs"));
   const opts = { noEscape: true, strict: true };
-  compiled = { container: hb.compile(read("container.conf.hbs"), opts), containers: hb.compile(read("containers.conf.hbs"), opts) };
+  compiled = {
+    container: hb.compile(read("container.conf.hbs"), opts),
+    containers: hb.compile(read("containers.conf.hbs"), opts),
+    network: hb.compile(read(`${NETWORK_JOB}.conf.hbs`), opts),
+  };
   return compiled;
 }
 
@@ -65,12 +72,13 @@ export interface HostPaths {
 }
 export const HOST_PATHS: HostPaths = { runtimeDir: RUNTIME_DIR, stateDir: STATE_DIR };
 
-export function renderInstanceJob(specs: readonly ContainerSpec[], jobDir: string, paths: HostPaths = HOST_PATHS): string {
+export function renderInstanceJob(specs: readonly ContainerSpec[], jobDir: string, paths: HostPaths = HOST_PATHS, managedBridge: string | null = null): string {
   const byPolicy = (p: string): string[] => specs.filter((s) => s.values.restart === p).map((s) => s.name);
   const restartCases = ["always", "on-failure"]
     .map((policy) => ({ policy, names: byPolicy(policy) }))
     .filter((c) => c.names.length > 0)
     .map((c) => ({ policy: c.policy, pattern: casePattern(c.names) }));
+  const onManagedBridge = managedBridge === null ? [] : specs.filter((s) => s.values.bridge === managedBridge).map((s) => s.name);
   return templates().container({
     stateDir: shellQuote(paths.stateDir),
     planDir: shellQuote(path.posix.join(jobDir, PLAN_SUBDIR)),
@@ -81,7 +89,14 @@ export function renderInstanceJob(specs: readonly ContainerSpec[], jobDir: strin
     minUptime: String(MIN_UPTIME),
     stopGrace: String(STOP_GRACE),
     restartCases,
+    managedBridgeCases: onManagedBridge.length ? casePattern(onManagedBridge) : null,
+    networkJob: NETWORK_JOB,
   });
+}
+
+/** The managed bridge's job (network-conf.ts): runtime/bridge up and down. */
+export function renderNetworkJob(paths: HostPaths = HOST_PATHS): string {
+  return templates().network({ runtimeBridge: shellQuote(`${paths.runtimeDir}/bridge`) });
 }
 
 export function renderAutostartJob(specs: readonly ContainerSpec[]): string {
@@ -99,7 +114,7 @@ export function renderAutostartJob(specs: readonly ContainerSpec[]): string {
  * Every file for these specs. A container whose values the escaping module
  * refuses is left out and reported, never the others (as renderSystemd).
  */
-export function renderUpstart(all: readonly ContainerSpec[], jobDir: string): { tree: Tree; failed: RenderFailure[] } {
+export function renderUpstart(all: readonly ContainerSpec[], jobDir: string, managedBridge: string | null = null): { tree: Tree; failed: RenderFailure[] } {
   const tree: Tree = new Map();
   const failed: RenderFailure[] = [];
   const ok: ContainerSpec[] = [];
@@ -114,8 +129,9 @@ export function renderUpstart(all: readonly ContainerSpec[], jobDir: string): { 
       failed.push({ spec: s, error: e.message });
     }
   }
-  addFile(tree, INSTANCE_JOB, renderInstanceJob(ok, jobDir));
+  addFile(tree, INSTANCE_JOB, renderInstanceJob(ok, jobDir, HOST_PATHS, managedBridge));
   addFile(tree, AUTOSTART_JOB, renderAutostartJob(ok));
+  addFile(tree, `${NETWORK_JOB}.conf`, renderNetworkJob());
   return { tree, failed };
 }
 
@@ -123,7 +139,7 @@ export type UpstartResult = GenerateResult;
 
 /** `containerctl generate --upstart DIR`: load every spec, render the jobs for DIR. */
 export function generateUpstart(configDir: string, jobDir: string): UpstartResult {
-  return generateWith(configDir, (specs) => renderUpstart(specs, jobDir));
+  return generateWith(configDir, (specs, managed) => renderUpstart(specs, jobDir, managed));
 }
 
 // ---- writing edge ----

@@ -5,10 +5,12 @@
 // their writes do not reach the base. Skipped when the runtime is not there.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listing, skipReason, tempHost, waitFor, type TempHost } from "./env";
+import { busyboxBinary } from "../lib/busybox-guest";
+import { Netns, link } from "../lib/netns";
+import { CLI, listing, skipReason, tempHost, waitFor, type TempHost } from "./env";
 
 const CACHE = process.env.CONTAINERCTL_TEST_CACHE ? path.join(process.env.CONTAINERCTL_TEST_CACHE, "create") : "/var/cache/containerctl-test/create";
 const RUNTIME = path.join(__dirname, "../../../runtime");
@@ -51,8 +53,8 @@ const uniq = (n: string): string => {
 };
 
 interface Run { p: ChildProcess; out: () => string }
-function run(name: string): Run {
-  const p = h.spawnCli(["run", name]);
+function run(name: string, netns: string[] = []): Run {
+  const p = netns.length ? spawn(netns[0], [...netns.slice(1), process.execPath, CLI, "run", name], { env: h.env, stdio: ["ignore", "pipe", "pipe"] }) : h.spawnCli(["run", name]);
   running.push(p);
   let out = "";
   p.stdout!.on("data", (d) => (out += d));
@@ -66,6 +68,11 @@ async function stop(r: Run): Promise<void> {
 }
 
 const exec = (name: string, ...cmd: string[]): { code: number | null; stdout: string; stderr: string } => h.cli(["exec", name, "--", ...cmd], { timeoutMs: 30_000 });
+/** exec through a network namespace's prefix (the helper's socket is abstract: per network namespace). */
+function execNs(name: string, netns: string[], ...cmd: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(netns[0], [...netns.slice(1), process.execPath, CLI, "exec", name, "--", ...cmd], { env: h.env, encoding: "utf8", timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
 
 it("the busybox guest boots to a login prompt on its console and stops on SIGTERM", async () => {
   const name = uniq("bb");
@@ -115,27 +122,68 @@ it("copy and snapshot clones of a busybox guest start, and their writes do not r
   assert.ok(fs.existsSync(path.join(h.paths.libDir, copy, "rootfs/root/written")));
 });
 
-it("a Debian bookworm guest boots under the runtime: systemd running, eth0 configured from the spec, a console login prompt", async () => {
+it("a Debian bookworm guest created with --address and --bridge boots under the runtime: systemd running, eth0 as the spec says, reachable on the bridge, a console login prompt", async () => {
   const name = uniq("deb");
-  const c = h.cli(["create", name, "--distro", "debian", "--release", "bookworm", "--address", "10.0.3.5/24"], { timeoutMs: 30 * 60_000 });
-  assert.is(c.code, 0, c.stderr);
-  const r = run(name);
-  assert.ok(await waitFor(() => /login: /.test(r.out()), 120_000), r.out().slice(-2000));
-  let state = "";
-  await waitFor(() => /^(running|degraded)$/m.test((state = exec(name, "systemctl", "is-system-running").stdout)), 60_000);
-  assert.match(state, /^(running|degraded)$/m, exec(name, "systemctl", "--failed", "--no-pager").stdout);
-  assert.is(exec(name, "systemctl", "is-active", "systemd-networkd").stdout.trim(), "active");
-  // networkd reads the file create wrote (networkctl talks to it over the guest's D-Bus).
-  assert.match(exec(name, "networkctl", "--no-pager", "list").stdout, /\blo\b/);
-  if (exec(name, "ip", "link", "show", "dev", "eth0").code === 0) {
-    let addr = "";
-    await waitFor(() => /10\.0\.3\.5\/24/.test((addr = exec(name, "ip", "-o", "addr", "show", "dev", "eth0").stdout)), 30_000);
-    assert.match(addr, /inet 10\.0\.3\.5\/24/);
-  } else {
-    // The runtime does not create the veth yet (its plan has net_type veth): nothing for networkd to configure.
-    console.log("runtime gave the guest no eth0: the address check waits for the runtime's network support");
+  // The container's "host" is a test namespace with the bridge; a second one on the bridge is a neighbour that pings it.
+  const host = new Netns("debh");
+  const lan = new Netns("debl");
+  try {
+    host.ok("ip", "link", "add", "br0", "type", "bridge");
+    host.ok("ip", "link", "set", "br0", "up");
+    host.ok("ip", "addr", "add", "10.0.3.1/24", "dev", "br0");
+    link(host, `lan${process.pid % 100000}`, "", lan, "eth0", "10.0.3.99/24");
+    host.ok("ip", "link", "set", `lan${process.pid % 100000}`, "master", "br0");
+    const c = h.cli(["create", name, "--distro", "debian", "--release", "bookworm", "--address", "10.0.3.5/24", "--gateway", "10.0.3.1", "--bridge", "br0"], { timeoutMs: 30 * 60_000 });
+    assert.is(c.code, 0, c.stderr);
+    const r = run(name, host.prefix);
+    assert.ok(await waitFor(() => /login: /.test(r.out()), 120_000), r.out().slice(-2000));
+    // The helper's control socket is in the host namespace's abstract namespace: exec from there too.
+    const ex = (...cmd: string[]) => execNs(name, host.prefix, ...cmd);
+    let state = "";
+    await waitFor(() => /^(running|degraded)$/m.test((state = ex("systemctl", "is-system-running").stdout)), 60_000);
+    assert.match(state, /^(running|degraded)$/m, JSON.stringify([ex("systemctl", "is-system-running"), ex("systemctl", "--failed", "--no-pager").stdout]));
+    assert.is(ex("systemctl", "is-active", "systemd-networkd").stdout.trim(), "active");
+    // networkd took eth0 over from the runtime's setup and keeps the same address and route.
+    let link_ = "";
+    await waitFor(() => /\beth0\b.*\b(configured)\b/.test((link_ = ex("networkctl", "--no-pager", "list").stdout)), 30_000);
+    assert.match(link_, /\beth0\b.*\bconfigured\b/, link_ + ex("journalctl", "-u", "systemd-networkd", "--no-pager", "-n", "30").stdout);
+    assert.match(ex("ip", "-o", "-4", "addr", "show", "dev", "eth0").stdout, /inet 10\.0\.3\.5\/24/);
+    assert.match(ex("ip", "route", "show", "default").stdout, /^default via 10\.0\.3\.1 dev eth0/m);
+    assert.is(lan.exec(busyboxBinary(), "ping", "-c1", "-W2", "10.0.3.5").status, 0, "a neighbour on the bridge reaches the guest");
+    await stop(r);
+    assert.not.ok(host.ok("ip", "-o", "link").includes("vc-"), "the host side is gone");
+  } finally {
+    host.del();
+    lan.del();
   }
-  await stop(r);
+});
+
+const haveDnsmasq = spawnSync("sh", ["-c", "command -v dnsmasq"]).status === 0;
+(haveDnsmasq ? it : test.skip)("a Debian bookworm guest created with only --bridge on the managed bridge gets its address by DHCP from the bridge's dnsmasq", async () => {
+  const name = uniq("dhcp");
+  const host = new Netns("dhcph");
+  const br = `ccd${process.pid % 100000}`;
+  const network = (action: string) => spawnSync(host.prefix[0], [...host.prefix.slice(1), process.execPath, CLI, "network", action], { env: h.env, encoding: "utf8" });
+  try {
+    fs.mkdirSync(h.paths.configDir, { recursive: true });
+    fs.writeFileSync(path.join(h.paths.configDir, "network.conf"), `[Bridge]\nName=${br}\nAddress=10.0.7.1/24\nNAT=no\n`);
+    const up = network("up");
+    assert.is(up.status, 0, up.stderr);
+    const c = h.cli(["create", name, "--distro", "debian", "--release", "bookworm", "--bridge", br], { timeoutMs: 30 * 60_000 });
+    assert.is(c.code, 0, c.stderr);
+    const r = run(name, host.prefix);
+    assert.ok(await waitFor(() => /login: /.test(r.out()), 120_000), r.out().slice(-2000));
+    let addr = "";
+    await waitFor(() => /inet 10\.0\.7\.\d+\/24/.test((addr = execNs(name, host.prefix, "ip", "-o", "-4", "addr", "show", "dev", "eth0").stdout)), 60_000);
+    assert.match(addr, /inet 10\.0\.7\.([2-9]|\d\d+)\/24 .*dynamic/, addr + execNs(name, host.prefix, "journalctl", "-u", "systemd-networkd", "--no-pager", "-n", "20").stdout);
+    const ip = /inet (10\.0\.7\.\d+)/.exec(addr)![1];
+    assert.match(fs.readFileSync(path.join(h.paths.runDir, "network/dnsmasq.leases"), "utf8"), new RegExp(` ${ip.replace(/\./g, "\\.")} `), "dnsmasq's lease for it");
+    assert.is(host.exec(busyboxBinary(), "ping", "-c1", "-W2", ip).status, 0, "the host reaches it at its leased address");
+    await stop(r);
+  } finally {
+    network("down");
+    host.del();
+  }
 });
 
 test.run();

@@ -1,8 +1,10 @@
 // Created guests under a real systemd (test/lib/systemd-harness.ts): the
 // busybox guest and a Debian bookworm guest made by `containerctl create`
 // start with `systemctl start container@NAME`, show a console login prompt in
-// the unit's journal, and stop cleanly with `systemctl stop`. create runs on
-// the host with its directories pointed into the harness's root filesystem.
+// the unit's journal, and stop cleanly with `systemctl stop`; the Debian one
+// sits on the managed bridge, which its start brings up, and its own networkd
+// configures eth0. create runs on the host with its directories pointed into
+// the harness's root filesystem.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -60,15 +62,25 @@ if (skip) {
     stop("tiny");
   });
 
-  test("a created Debian bookworm guest: its systemd boots to a console login prompt under the host's systemd", () => {
-    createInside(["deb", "--distro", "debian", "--release", "bookworm"]);
+  test("a created Debian bookworm guest on the managed bridge: its systemd boots to a console login prompt under the host's systemd, networkd configures eth0, the host reaches it", () => {
+    createInside(["deb", "--distro", "debian", "--release", "bookworm", "--address", "10.0.3.5/24", "--gateway", "10.0.3.1", "--bridge", "ccbr0"]);
     h.sh("systemctl daemon-reload");
     start("deb");
+    // Bridge=ccbr0 is the managed bridge: starting the container brought containerctl-network.service up first.
+    assert.is(h.show("containerctl-network.service", ["ActiveState"]).ActiveState, "active");
     // agetty's issue line on the console (the prompt after it ends in no newline, so it is not logged).
     const line = unitJournalLine(h, "container@deb.service", /Debian GNU\/Linux 12 deb console/, 120_000);
     assert.ok(line, h.run("journalctl -u container@deb --no-pager -n 60").stdout);
     assert.ok(waitFor(() => /Reached target .*Multi-User System/.test(h.run("journalctl -u container@deb --no-pager").stdout), 10_000));
+    let links = "";
+    assert.ok(waitFor(() => /\beth0\b.*\bconfigured\b/.test((links = h.run("containerctl exec deb -- networkctl --no-pager list").stdout)), 60_000), links);
+    assert.match(h.run("containerctl exec deb -- ip -o -4 addr show dev eth0").stdout, /inet 10\.0\.3\.5\/24/);
+    assert.match(h.run("containerctl exec deb -- ip route show default").stdout, /default via 10\.0\.3\.1 dev eth0/);
+    // The harness (the host) pings the guest over the managed bridge, with the busybox guest's busybox.
+    assert.is(h.run("/var/lib/containerctl/tiny/rootfs/bin/busybox ping -c1 -W2 10.0.3.5").code, 0, "host -> guest on ccbr0");
     stop("deb");
+    h.sh("containerctl network down");
+    assert.not.match(h.run("ip -o link").stdout, /ccbr0/);
   });
 
   test.run();

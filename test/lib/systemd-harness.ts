@@ -33,10 +33,14 @@ import { aptProxyEnv, hostMirrors } from "../../generator/create/mirror";
 export const PROJECT_DIR = path.resolve(__dirname, "../../..");
 export const CACHE_ROOT = process.env.CONTAINERCTL_TEST_CACHE || "/var/cache/containerctl-test";
 const SUITE = "bookworm";
-const INCLUDE = "systemd,systemd-sysv,dbus";
+// iproute2 and nftables: the runtime's network (ip, tc) and the managed bridge's NAT, as on a host.
+const INCLUDE = "systemd,systemd-sysv,dbus,iproute2,nftables";
 /** Bump when the image recipe changes; a cached image with another recipe is rebuilt. */
-const RECIPE = `debootstrap --variant=minbase --include=${INCLUDE} ${SUITE}; recipe 1`;
-export const IMAGE_DIR = path.join(CACHE_ROOT, `debian-${SUITE}-systemd`);
+const RECIPE_NO = 2;
+const RECIPE = `debootstrap --variant=minbase --include=${INCLUDE} ${SUITE}; recipe ${RECIPE_NO}`;
+// The recipe's number is in the directory's name: checkouts with another recipe
+// (running at the same time on this machine) never rebuild an image under each other.
+export const IMAGE_DIR = path.join(CACHE_ROOT, `debian-${SUITE}-systemd-${RECIPE_NO}`);
 const INSTANCE_PREFIX = "containerctl-systemd-";
 const GUEST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

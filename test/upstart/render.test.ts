@@ -92,7 +92,7 @@ test("writing replaces the jobs, removes plans of containers gone, leaves other 
     const second = renderUpstart([spec("b", "[Boot]\nAutostart=yes\n")], dir).tree;
     writeUpstartTree(dir, second);
     assert.equal(fs.readdirSync(path.join(dir, "containerctl")).sort(), ["b.plan", "notes.txt"]);
-    assert.equal(fs.readdirSync(dir).sort(), ["container.conf", "containerctl", "containers.conf", "other.conf"]);
+    assert.equal(fs.readdirSync(dir).sort(), ["container.conf", "containerctl", "containerctl-network.conf", "containers.conf", "other.conf"]);
     assert.is(fs.readFileSync(path.join(dir, "containers.conf"), "utf8"), (second.get("containers.conf") as { content: string }).content);
     assert.is(fs.statSync(path.join(dir, "container.conf")).mode & 0o777, 0o644);
   } finally {

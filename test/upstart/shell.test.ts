@@ -101,10 +101,10 @@ const spec = (name: string, text: string) => {
   return r.spec;
 };
 
-function instanceJob(h: Host, specs: ReturnType<typeof spec>[]): Map<string, string> {
-  const { tree } = renderUpstart(specs, h.init);
+function instanceJob(h: Host, specs: ReturnType<typeof spec>[], managedBridge: string | null = null): Map<string, string> {
+  const { tree } = renderUpstart(specs, h.init, managedBridge);
   writeUpstartTree(h.init, tree);
-  return blocks(renderInstanceJob(specs, h.init, { runtimeDir: h.runtime, stateDir: h.state }));
+  return blocks(renderInstanceJob(specs, h.init, { runtimeDir: h.runtime, stateDir: h.state }, managedBridge));
 }
 
 /**
@@ -135,6 +135,28 @@ test("pre-start snapshots the plan privately; main runs the runtime with CONTAIN
     assert.is(run(h, b.get("script")!, "web").status, 0);
     assert.is(run(h, b.get("post-stop")!, "web").status, 0);
     assert.equal(calls(h), [`runtime-start web plan=${snap}`, `runtime-cleanup web plan=${snap}`]);
+  } finally {
+    fs.rmSync(h.dir, { recursive: true, force: true });
+  }
+});
+
+test("pre-start starts the managed bridge's job first for a container on it (only for it), and fails when that does not start", () => {
+  const h = host();
+  try {
+    const b = instanceJob(h, [spec("web", "[Network]\nType=veth\nBridge=ccbr0\n"), spec("db", "[Network]\nType=veth\nBridge=br0\n")], "ccbr0");
+    assert.is(run(h, b.get("pre-start")!, "db").status, 0);
+    assert.equal(calls(h), [], "a container on another bridge starts nothing");
+    assert.is(run(h, b.get("pre-start")!, "web").status, 0);
+    assert.equal(calls(h), ["start containerctl-network"]);
+    assert.ok(fs.existsSync(`${h.state}/web/plan`));
+    // The bridge does not come up: the container does not start.
+    fs.rmSync(h.calls);
+    fs.rmSync(`${h.state}/web`, { recursive: true });
+    fs.writeFileSync(`${h.bin}/start`, `#!/bin/sh\necho "start $*" >>"${h.calls}"\nexit 1\n`, { mode: 0o755 });
+    const r = run(h, b.get("pre-start")!, "web");
+    assert.is(r.status, 1);
+    assert.match(calls(h).join("\n"), /the managed bridge did not come up/);
+    assert.not.ok(fs.existsSync(`${h.state}/web`), "stopped before making its state");
   } finally {
     fs.rmSync(h.dir, { recursive: true, force: true });
   }
