@@ -10,9 +10,8 @@
 //   host.del();
 
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { readFileSync } from "node:fs";
 import * as assert from "uvu/assert";
-import { processesOf, sleep, type TestContainer } from "./runtime-harness";
+import { guestInit, nsenterArgv, processesOf, sleep, type TestContainer } from "./runtime-harness";
 
 export class Netns {
   readonly name: string;
@@ -63,21 +62,13 @@ export function link(a: Netns, aIf: string, aAddr: string, b: Netns, bIf: string
 // The helper's control socket is abstract, so it belongs to the network
 // namespace the helper runs in (the test's "host" namespace): commands inside
 // the containers go through nsenter on the guest init found from /proc.
-export function initOf(c: TestContainer): number {
-  for (const pid of processesOf(c.name)) {
-    try {
-      if (/^NSpid:\s+\d+\s+1$/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))) return pid;
-    } catch {
-      /* gone */
-    }
-  }
-  throw new Error(`no guest init for ${c.name}`);
-}
+/** The guest init's host pid (runtime-harness's guestInit, by container). */
+export const initOf = (c: TestContainer): number => guestInit(c.name);
 
 /** sh -c CMD in every namespace of the container, with its root; stdout and stderr together. */
 export function inside(c: TestContainer, cmd: string, timeout = 15000): { code: number | null; stdout: string } {
-  const init = initOf(c);
-  const r = spawnSync("nsenter", ["-t", String(init), "-a", `--root=/proc/${init}/root`, `--wd=/proc/${init}/root`, "/bin/sh", "-c", cmd], { encoding: "utf8", timeout });
+  const [nsenter, ...args] = nsenterArgv(initOf(c), cmd);
+  const r = spawnSync(nsenter, args, { encoding: "utf8", timeout });
   return { code: r.status, stdout: r.stdout + r.stderr };
 }
 
