@@ -34,22 +34,23 @@ function detect(root: string, init = "/sbin/init"): string {
 
 interface Prepared { files: Map<string, string>; report: string }
 
+/** Every file below dir (relative name → content). */
+function readTree(dir: string, rel = "", into = new Map<string, string>()): Map<string, string> {
+  for (const f of fs.readdirSync(path.join(dir, rel)).sort()) {
+    const p = path.join(dir, rel, f);
+    if (fs.statSync(p).isDirectory()) readTree(dir, path.join(rel, f), into);
+    else into.set(path.join(rel, f), fs.readFileSync(p, "utf8"));
+  }
+  return into;
+}
+
 /** `shim prepare` into a scratch directory: every file it writes, and what it says (stdout, then stderr). */
 function prepare(root: string, guest: string, ttys: number, net: string, shell: string[] = ["sh"]): Prepared {
   const out = scratch();
   try {
     const r = spawnSync(shell[0], [...shell.slice(1), SHIM, "prepare", root, guest, String(ttys), net, out], { encoding: "utf8" });
     assert.is(r.status, 0, r.stderr);
-    const files = new Map<string, string>();
-    const walk = (rel: string): void => {
-      for (const f of fs.readdirSync(path.join(out, rel)).sort()) {
-        const p = path.join(out, rel, f);
-        if (fs.statSync(p).isDirectory()) walk(path.join(rel, f));
-        else files.set(path.join(rel, f), fs.readFileSync(p, "utf8"));
-      }
-    };
-    walk("");
-    return { files, report: r.stdout + r.stderr };
+    return { files: readTree(out), report: r.stdout + r.stderr };
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
@@ -67,15 +68,7 @@ function golden(name: string, p: Prepared): void {
       fs.writeFileSync(path.join(dir, f), c);
     }
   }
-  const expected = new Map<string, string>();
-  const walk = (rel: string): void => {
-    for (const f of fs.readdirSync(path.join(dir, rel)).sort()) {
-      const q = path.join(dir, rel, f);
-      if (fs.statSync(q).isDirectory()) walk(path.join(rel, f));
-      else expected.set(path.join(rel, f), fs.readFileSync(q, "utf8"));
-    }
-  };
-  walk("");
+  const expected = readTree(dir);
   assert.equal([...all.keys()].sort(), [...expected.keys()].sort(), `${name}: file names`);
   for (const [f, c] of expected) assert.fixture(all.get(f)!, c);
 }
@@ -220,6 +213,18 @@ function hostOf(c: TestContainer): ReturnType<typeof hostSnapshot> {
   return { ...s, mounts: s.mounts.filter((m) => m.includes(c.dir)) };
 }
 
+/** A TestContainer whose busybox rootfs `make` turns into a guest; the rootfs hash before anything starts; destroyed after. */
+async function withGuest(prefix: string, make: (root: string) => void, fn: (c: TestContainer, before: string[]) => Promise<void>): Promise<void> {
+  const c = new TestContainer(prefix);
+  make(c.root);
+  const before = hashTree(c.root);
+  try {
+    await fn(c, before);
+  } finally {
+    c.destroy();
+  }
+}
+
 async function boot(c: TestContainer, plan: Parameters<TestContainer["start"]>[0], pre: string[] = []): Promise<View> {
   c.start(plan, {}, undefined, pre);
   await c.waitOutput(/=== end\r?\n/, 10000);
@@ -244,11 +249,8 @@ function baseView(v: View, c: TestContainer): void {
 }
 
 test("a Lucid guest boots with the shim's view: jobs, fstabs, console, env; its rootfs is unchanged", async () => {
-  const c = new TestContainer("lucid");
-  makeLucidGuest(c.root);
-  const before = hashTree(c.root);
-  const host = hostOf(c);
-  try {
+  await withGuest("lucid", makeLucidGuest, async (c, before) => {
+    const host = hostOf(c);
     const v = await boot(c, { ttys: 2, env: ["LANG=C"] });
     baseView(v, c);
     const mounts = v.mounts.filter((m) => /^\/(etc|lib)\//.test(m));
@@ -267,17 +269,12 @@ test("a Lucid guest boots with the shim's view: jobs, fstabs, console, env; its 
     await stopAndCompare(c, before, /got SIGPWR/);
     c.cleanup();
     assert.equal(hostOf(c), host);
-  } finally {
-    c.destroy();
-  }
+  });
 });
 
 test("kill -9 of the helper of a Lucid guest leaves nothing behind, and its rootfs unchanged", async () => {
-  const c = new TestContainer("lucidkill");
-  makeLucidGuest(c.root);
-  const before = hashTree(c.root);
-  const host = hostOf(c);
-  try {
+  await withGuest("lucidkill", makeLucidGuest, async (c, before) => {
+    const host = hostOf(c);
     await boot(c, { ttys: 1 });
     c.proc!.kill("SIGKILL");
     await c.waitExit();
@@ -286,16 +283,11 @@ test("kill -9 of the helper of a Lucid guest leaves nothing behind, and its root
     c.cleanup();
     assert.equal(hostOf(c), host);
     assert.equal(hashTree(c.root), before);
-  } finally {
-    c.destroy();
-  }
+  });
 });
 
 test("a sysvinit guest gets its inittab view (console getty, SIGPWR halts, no extra ttys); rootfs unchanged", async () => {
-  const c = new TestContainer("sysv");
-  makeSysvinitGuest(c.root);
-  const before = hashTree(c.root);
-  try {
+  await withGuest("sysv", makeSysvinitGuest, async (c, before) => {
     const v = await boot(c, { ttys: 2, env: ["LANG=C"] });
     baseView(v, c);
     assert.equal(v.mounts.filter((m) => /^\/(etc|lib)\//.test(m)), ["/etc/inittab tmpfs", "/etc/fstab tmpfs"]);
@@ -304,50 +296,44 @@ test("a sysvinit guest gets its inittab view (console getty, SIGPWR halts, no ex
     const edit = await c.sh("(echo x >>/etc/inittab) 2>&1; echo rc=$?");
     assert.match(edit.stdout + edit.stderr, /Read-only file system[^]*rc=[12]/);
     await stopAndCompare(c, before, /got SIGPWR/);
-  } finally {
-    c.destroy();
-  }
+  });
 });
 
 test("an OpenVZ guest on venet0: eth0 keeps its addresses and default route, venet0 stanzas gone from its view", async () => {
   const ns = `ccshim${process.pid}`;
   assert.is(spawnSync("ip", ["netns", "add", ns]).status, 0);
-  const c = new TestContainer("venet");
-  makeVenetGuest(c.root);
-  const before = hashTree(c.root);
   try {
-    const v = await boot(c, {
-      ttys: 4, env: ["LANG=C"], netType: "veth",
-      extra: [["net_host_ifname", `vs-${process.pid % 100000}`], ["net_address", "10.98.0.5/32"], ["net_address", "10.98.0.6/32"]].map((l) => l.join("\t")),
-    }, ["ip", "netns", "exec", ns]);
-    baseView(v, c);
-    assert.fixture(v.files.get("/etc/network/interfaces")!, fs.readFileSync(path.join(GOLDEN, "venet/interfaces"), "utf8"));
-    const { init } = await c.pids().catch(() => ({ init: 0 }));
-    const inside = spawnSync("nsenter", ["-t", String(init || processesOf(c.name).find((p) => /NSpid:\s+\d+\s+1$/m.test(fs.readFileSync(`/proc/${p}/status`, "utf8")))), "-a",
-      "ip", "-o", "addr", "show", "dev", "eth0"], { encoding: "utf8" }).stdout;
-    assert.match(inside, /inet 10\.98\.0\.5\/32/);
-    assert.match(inside, /inet 10\.98\.0\.6\/32/);
-    await stopAndCompare(c, before, /got SIGPWR/);
+    await withGuest("venet", makeVenetGuest, async (c, before) => {
+      const v = await boot(c, {
+        ttys: 4, env: ["LANG=C"], netType: "veth",
+        extra: [["net_host_ifname", `vs-${process.pid % 100000}`], ["net_address", "10.98.0.5/32"], ["net_address", "10.98.0.6/32"]].map((l) => l.join("\t")),
+      }, ["ip", "netns", "exec", ns]);
+      baseView(v, c);
+      assert.fixture(v.files.get("/etc/network/interfaces")!, fs.readFileSync(path.join(GOLDEN, "venet/interfaces"), "utf8"));
+      // The helper's control socket is in the test's network namespace: find the guest init from /proc.
+      const init = processesOf(c.name).find((p) => /^NSpid:\s+\d+\s+1$/m.test(fs.readFileSync(`/proc/${p}/status`, "utf8")));
+      const inside = spawnSync("nsenter", ["-t", String(init), "-a", "sh", "-c", "ip -o addr show dev eth0; ip route"], { encoding: "utf8" }).stdout;
+      assert.match(inside, /inet 10\.98\.0\.5\/32/);
+      assert.match(inside, /inet 10\.98\.0\.6\/32/);
+      assert.match(inside, /^default dev eth0/m);
+      await stopAndCompare(c, before, /got SIGPWR/);
+    });
   } finally {
-    c.destroy();
     spawnSync("ip", ["netns", "del", ns]);
   }
 });
 
 test("a systemd guest is left alone: no mount over its files, SIGRTMIN+3 stops it; rootfs unchanged", async () => {
-  const c = new TestContainer("sysd");
-  makeSystemdGuest(c.root);
-  fs.rmSync(path.join(c.root, "etc/network/interfaces")); // the venet fix is the only shim a systemd guest can get
-  const before = hashTree(c.root);
-  try {
+  await withGuest("sysd", (r) => {
+    makeSystemdGuest(r);
+    fs.rmSync(path.join(r, "etc/network/interfaces")); // the venet fix is the only shim a systemd guest can get
+  }, async (c, before) => {
     const v = await boot(c, { ttys: 2, env: ["LANG=C"] });
     baseView(v, c);
     assert.equal(v.mounts.filter((m) => /^\/(etc|lib)\//.test(m)), []);
     assert.fixture(v.files.get("/etc/init/udev.conf")!, LUCID_JOBS["udev.conf"]);
     await stopAndCompare(c, before, /got SIGRTMIN\+3/);
-  } finally {
-    c.destroy();
-  }
+  });
 });
 
 test.run();
