@@ -14,7 +14,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { checkJob } from "../../generator/upstart-check";
 import { busyboxBinary, makeBusyboxGuest } from "../lib/busybox-guest";
-import { CLI, PROJECT_DIR, RUNTIME_DIR, TestContainer, buildHelper, hostSnapshot, processesOf, sleep } from "../lib/runtime-harness";
+import { CLI, PROJECT_DIR, RUNTIME_DIR, TestContainer, buildHelper, hostSnapshot, planText, processesOf, sleep } from "../lib/runtime-harness";
 import {
   LUCID_JOBS, hashTree, makeLucidGuest, makeSysvinitGuest, makeSystemdGuest, makeVenetGuest, parseView, type View,
 } from "../lib/shim-guests";
@@ -283,6 +283,21 @@ test("kill -9 of the helper of a Lucid guest leaves nothing behind, and its root
     c.cleanup();
     assert.equal(hostOf(c), host);
     assert.equal(hashTree(c.root), before);
+  });
+});
+
+test("a Lucid guest as the lower layer of an overlay root (a snapshot clone): the /etc/init overlay stacks on it", async () => {
+  await withGuest("lucidovl", makeLucidGuest, async (c, before) => {
+    const merged = path.join(c.dir, "merged");
+    fs.mkdirSync(merged);
+    fs.writeFileSync(c.planFile, planText(c.name, merged, { ttys: 2, env: ["LANG=C"], extra: [`root_lower\t${c.root}`, `root_upper\t${c.dir}/upper`, `root_work\t${c.dir}/work`] }));
+    c.start();
+    await c.waitOutput(/=== end\r?\n/, 10000);
+    const v = parseView(c.stdout);
+    baseView(v, c);
+    assert.equal(v.mounts.filter((m) => /^\/(etc|lib)\/|^\/ /.test(m)), ["/ overlay", "/etc/init overlay", "/lib/init/fstab tmpfs", "/etc/fstab tmpfs"]);
+    assert.ok(v.jobs.includes("containerctl-boot.conf"));
+    await stopAndCompare(c, before, /got SIGPWR/);
   });
 });
 
