@@ -154,6 +154,7 @@ export function makeLucidGuest(root: string): void {
   write(root, "etc/fstab", LUCID_FSTAB);
   write(root, "sbin/initctl", "#!/bin/sh\nexit 0\n", 0o755);
   write(root, "sbin/shutdown", "#!/bin/sh\nexit 0\n", 0o755);
+  fs.rmSync(path.join(root, "sbin/getty"), { force: true });
   fs.symlinkSync("../bin/busybox", path.join(root, "sbin/getty"));
   write(root, "sbin/init", RECORDING_INIT, 0o755);
 }
