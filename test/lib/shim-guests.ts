@@ -72,9 +72,11 @@ export function parseView(out: string): View {
   return v;
 }
 
+/** A new file: an existing one is unlinked first, so a tree of hard links to a shared template (bench/start) never writes through to it. */
 function write(root: string, p: string, content: string, mode = 0o644): void {
   const f = path.join(root, p);
   fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.rmSync(f, { force: true });
   fs.writeFileSync(f, content, { mode });
 }
 
