@@ -184,6 +184,12 @@ test("containerctl check NAME: the detected guest, what the shim does, warnings 
     const said = p.report.split("\n").filter((l) => l && !l.startsWith("warning: "));
     assert.is(r.stdout, ["old: guest lucid (detected from its files), stop signal SIGPWR", ...said.map((l) => `old: shim: ${l}`), "1 spec(s) OK, 1 warning(s)", ""].join("\n"));
     assert.is(r.stderr, `${path.join(cfg, "old.container")}: guest: /etc/fstab: /media/cdrom0 (/dev/scd0) is not mounted: the container has no such device; give it a Bind= in the spec (warning)\n`);
+    // A snapshot (an overlay root) is inspected in its top lower layer, and says so.
+    fs.writeFileSync(path.join(cfg, "snap.container"), `[Container]\nRootDirectory=${g.dir}/merged\nRootLowerDirectory=${g.root}\nRootUpperDirectory=${g.dir}/upper\nRootWorkDirectory=${g.dir}/work\n`);
+    const snap = spawnSync("node", [CLI, "-C", cfg, "check", "snap"], { encoding: "utf8" });
+    assert.is(snap.status, 0, snap.stderr);
+    assert.match(snap.stdout, /^snap: guest lucid \(detected from its files\), stop signal SIGPWR$/m);
+    assert.match(snap.stderr, /guest: an overlay root: the guest is inspected in its top lower layer/);
     // A spec file argument is only validated, as before.
     assert.is(spawnSync("node", [CLI, "-C", cfg, "check", path.join(cfg, "old.container")], { encoding: "utf8" }).stdout, "1 spec(s) OK\n");
   } finally {
