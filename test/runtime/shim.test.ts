@@ -16,7 +16,7 @@ import { checkJob } from "../../generator/upstart-check";
 import { busyboxBinary, makeBusyboxGuest } from "../lib/busybox-guest";
 import { CLI, PROJECT_DIR, RUNTIME_DIR, TestContainer, buildHelper, hostSnapshot, planText, processesOf, sleep } from "../lib/runtime-harness";
 import {
-  LUCID_JOBS, hashTree, makeLucidGuest, makeSysvinitGuest, makeSystemdGuest, makeVenetGuest, parseView, type View,
+  LUCID_JOBS, hashTree, makeLucidGuest, makeRedhatVenetGuest, makeSysvinitGuest, makeSystemdGuest, makeVenetGuest, parseView, type View,
 } from "../lib/shim-guests";
 
 buildHelper();
@@ -112,6 +112,7 @@ const CASES: [string, (root: string) => void, string, number, string][] = [
   ["sysvinit", makeSysvinitGuest, "sysvinit", 2, "none"],
   ["venet", makeVenetGuest, "lucid", 4, "veth"],
   ["systemd-venet", makeSystemdGuest, "systemd", 4, "veth"],
+  ["redhat-venet", makeRedhatVenetGuest, "systemd", 4, "veth"],
 ];
 
 test("prepare: golden files for every fixture; every shim job is valid upstart 0.6.5", () => {
@@ -352,6 +353,18 @@ test("an OpenVZ guest on venet0: eth0 keeps its addresses and default route, ven
   } finally {
     spawnSync("ip", ["netns", "del", ns]);
   }
+});
+
+test("a Red Hat-style systemd guest from OpenVZ: only its venet0 files are replaced (read-only); SIGRTMIN+3; rootfs unchanged", async () => {
+  await withGuest("rhvenet", makeRedhatVenetGuest, async (c, before) => {
+    const v = await boot(c, { ttys: 2, env: ["LANG=C"] });
+    baseView(v, c, false);
+    assert.equal(mountsSeen(v), [...BASE_MOUNTS, "/dev/tty1 devpts", "/dev/tty2 devpts",
+      "/etc/sysconfig/network-scripts/ifcfg-venet0 tmpfs", "/etc/sysconfig/network-scripts/ifcfg-venet0:0 tmpfs", "/etc/sysconfig/network tmpfs"]);
+    assert.fixture(v.files.get("/etc/sysconfig/network-scripts/ifcfg-venet0")!, fs.readFileSync(path.join(GOLDEN, "redhat-venet/ifcfg-venet0"), "utf8"));
+    assert.fixture(v.files.get("/etc/sysconfig/network")!, fs.readFileSync(path.join(GOLDEN, "redhat-venet/sysconfig-network"), "utf8"));
+    await stopAndCompare(c, before, /got SIGRTMIN\+3/);
+  });
 });
 
 test("a systemd guest is left alone: no mount over its files, SIGRTMIN+3 stops it; rootfs unchanged", async () => {
