@@ -167,6 +167,12 @@ test("prepare: nothing is read through a symlink (a guest cannot show us a host 
     for (const [f, c] of p.files) assert.not.match(c, /host-secret/, f);
     assert.not.match(p.files.get("mounts")!, /fstab/);
     assert.match(p.report, /udev\.conf is a symlink: neutralised without its start conditions/);
+    // /etc/init itself a symlink (to the host's /etc/init, say): no overlay over it at all.
+    fs.renameSync(path.join(g.root, "etc/init"), path.join(g.root, "etc/init.real"));
+    fs.symlinkSync(path.dirname(secret), path.join(g.root, "etc/init"));
+    const q = prepare(g.root, "upstart", 4, "none");
+    assert.not.match(q.files.get("mounts")!, /overlay/);
+    assert.match(q.report, /\/etc\/init is missing or passes through a symlink: no container jobs added/);
   } finally {
     fs.rmSync(g.dir, { recursive: true, force: true });
     fs.rmSync(path.dirname(secret), { recursive: true, force: true });
