@@ -22,6 +22,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { busyboxTemplate } from "../test/lib/busybox-guest";
+import { makeLucidGuest } from "../test/lib/shim-guests";
 
 const PROJECT = path.resolve(__dirname, "../..");
 const RUNTIME = path.join(PROJECT, "runtime");
@@ -206,7 +207,12 @@ const nspawn: Peer = {
   resident: (_s, p) => hostTree(p.pid!),
 };
 
-function containerctl(devicesCgroup: boolean, full = false): Peer {
+/**
+ * variant "full": every limit and a bridged veth (the full pair); "lucid": a Lucid-shaped guest
+ * (test/lib/shim-guests.ts) with Guest=auto: detection and the init shim on the start path.
+ */
+function containerctl(devicesCgroup: boolean, variant: "plain" | "full" | "lucid" = "plain"): Peer {
+  const full = variant === "full";
   const pre = (): string[] => inNetns(full); // when used: the holder comes later
   // NOTIFY_SOCKET marks the systemd path: the unit's DevicePolicy does the
   // device policy there, so start makes no devices cgroup of its own.
@@ -215,8 +221,9 @@ function containerctl(devicesCgroup: boolean, full = false): Peer {
     ...(devicesCgroup ? {} : { NOTIFY_SOCKET: "@containerctl-bench-nobody" }),
   });
   return {
-    id: full ? "containerctl-full" : devicesCgroup ? "containerctl-run" : "containerctl",
-    label: full ? "containerctl, every limit + bridged veth" : devicesCgroup ? "containerctl, no systemd (makes own cgroups)" : "containerctl, systemd path (runtime/start)",
+    id: full ? "containerctl-full" : variant === "lucid" ? "containerctl-lucid" : devicesCgroup ? "containerctl-run" : "containerctl",
+    label: full ? "containerctl, every limit + bridged veth" : variant === "lucid" ? "containerctl, systemd path, Lucid (init shim)"
+      : devicesCgroup ? "containerctl, no systemd (makes own cgroups)" : "containerctl, systemd path (runtime/start)",
     full,
     start: (s) => run([...pre(), path.join(RUNTIME, "start"), s.name], { stdio: "ignore", env: env(s) }),
     stop: async (s, p) => {
@@ -286,7 +293,7 @@ const failures = new Map<string, number>();
 /** containerctl: stop request → helper gone (the rest of its stop time is runtime/cleanup). */
 const helperGone = new Map<string, number[]>();
 
-const ALL: Peer[] = [floor, lxc, nspawn, containerctl(false), containerctl(true), containerctl(true, true), lxcPeer(true)];
+const ALL: Peer[] = [floor, lxc, nspawn, containerctl(false), containerctl(true), containerctl(false, "lucid"), containerctl(true, "full"), lxcPeer(true)];
 const only = arg("only", "");
 const installed = (p: Peer): boolean => {
   const ok = !p.program || spawnSync("sh", ["-c", 'command -v "$1"', "sh", p.program], { stdio: "ignore", env: { PATH: SYS_PATH } }).status === 0;
@@ -304,7 +311,12 @@ function makeSlot(peer: Peer, i: number): Slot {
   fs.mkdirSync(dir, { recursive: true });
   sh(["cp", "-al", busyboxTemplate(), root]); // hard links: 50 roots cost no disk
   fs.rmSync(path.join(root, ".recipe"));
-  fs.rmSync(path.join(root, "sbin", "init"));
+  const lucid = peer.id === "containerctl-lucid";
+  fs.rmSync(path.join(root, "sbin", "init")); // a hard link to the template's: never write through it
+  if (lucid) {
+    makeLucidGuest(root); // writes new files only
+    fs.rmSync(path.join(root, "sbin", "init"));
+  }
   fs.writeFileSync(path.join(root, "sbin", "init"), INIT, { mode: 0o755 });
   fs.writeFileSync(path.join(root, "etc", "os-release"), "ID=busybox\nNAME=busybox\n"); // nspawn wants an OS tree:
   fs.mkdirSync(path.join(root, "usr"), { recursive: true }); // os-release and /usr
@@ -321,7 +333,7 @@ function makeSlot(peer: Peer, i: number): Slot {
     ["limit_io_weight", String(FULL.ioWeight)],
   ] : [["net_type", "none"]];
   fs.writeFileSync(path.join(dir, "plan"), [
-    ["version", "1"], ["name", name], ["root", root], ["hostname", name], ["guest", "sysvinit"], ["stop_signal", "SIGPWR"],
+    ["version", "1"], ["name", name], ["root", root], ["hostname", name], ["guest", lucid ? "auto" : "sysvinit"], ["stop_signal", "SIGPWR"],
     ["stop_timeout", "10"], ["init", "/sbin/init"], ["ttys", "4"],
     ...["sys_module", "sys_rawio", "sys_time", "mac_admin", "mac_override", "sys_pacct", "syslog", "bpf", "perfmon"].map((c) => ["cap_drop", c]),
     ...fullPlan,

@@ -31,9 +31,15 @@ const lines = (s: string): string[] => s.split("\n").filter(Boolean);
 
 export function shimReport(spec: ContainerSpec, runtimeDir: string): ShimReport {
   const v = spec.values;
-  const root = v.root!;
+  const notes: string[] = [];
+  let root = v.root!;
+  if (v.rootLower.length > 0) {
+    // An overlay root exists only while the container runs: look at its topmost lower layer.
+    root = v.rootLower[0];
+    notes.push(`an overlay root: the guest is inspected in its top lower layer '${root}' (changes in its upper layer are not seen)`);
+  }
   if (!fs.existsSync(root)) {
-    return { guest: v.guest!, detected: false, stopSignal: "", actions: [], warnings: [`root directory '${root}' does not exist: nothing to inspect`] };
+    return { guest: v.guest!, detected: false, stopSignal: "", actions: [], warnings: [...notes, `root directory '${root}' does not exist: nothing to inspect`] };
   }
   const detected = v.guest === "auto";
   const guest = detected ? shim(runtimeDir, ["detect", root, v.init!]).stdout.trim() : v.guest!;
@@ -41,7 +47,7 @@ export function shimReport(spec: ContainerSpec, runtimeDir: string): ShimReport 
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "containerctl-check-"));
   try {
     const r = shim(runtimeDir, ["prepare", root, guest, String(v.ttys), v.netType!, out]);
-    return { guest, detected, stopSignal, actions: lines(r.stdout), warnings: lines(r.stderr).map((w) => w.replace(/^warning: /, "")) };
+    return { guest, detected, stopSignal, actions: lines(r.stdout), warnings: [...notes, ...lines(r.stderr).map((w) => w.replace(/^warning: /, ""))] };
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

@@ -21,7 +21,7 @@ for fd in 0 1 2; do echo "fd$fd=$(readlink /proc/$$/fd/$fd)"; done
 if [ -c /dev/console ]; then echo "console=char"; else echo "console=other"; fi
 [ -e /dev/.containerctl-shim ] && echo "scratch=present" || echo "scratch=absent"
 awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { print "mount " $5 " " $(i + 1); break } }' /proc/self/mountinfo
-for f in /etc/fstab /lib/init/fstab /etc/inittab /etc/network/interfaces; do
+for f in /etc/fstab /lib/init/fstab /etc/inittab /etc/network/interfaces /etc/sysconfig/network /etc/sysconfig/network-scripts/ifcfg-venet0; do
   [ -f "$f" ] && { echo "--- file $f"; cat "$f"; echo "--- end"; }
 done
 if [ -d /etc/init ]; then
@@ -72,9 +72,11 @@ export function parseView(out: string): View {
   return v;
 }
 
+/** A new file: an existing one is unlinked first, so a tree of hard links to a shared template (bench/start) never writes through to it. */
 function write(root: string, p: string, content: string, mode = 0o644): void {
   const f = path.join(root, p);
   fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.rmSync(f, { force: true });
   fs.writeFileSync(f, content, { mode });
 }
 
@@ -154,6 +156,7 @@ export function makeLucidGuest(root: string): void {
   write(root, "etc/fstab", LUCID_FSTAB);
   write(root, "sbin/initctl", "#!/bin/sh\nexit 0\n", 0o755);
   write(root, "sbin/shutdown", "#!/bin/sh\nexit 0\n", 0o755);
+  fs.rmSync(path.join(root, "sbin/getty"), { force: true });
   fs.symlinkSync("../bin/busybox", path.join(root, "sbin/getty"));
   write(root, "sbin/init", RECORDING_INIT, 0o755);
 }
@@ -232,6 +235,17 @@ export function makeVenetGuest(root: string): void {
   // OpenVZ's Ubuntu templates ran their console getty from a job of their own.
   write(root, "etc/init/console.conf", "# console - getty\n\nstart on stopped rc RUNLEVEL=[2345]\nstop on runlevel [!2345]\n\nrespawn\nexec /sbin/getty -8 38400 console\n");
   write(root, "etc/network/interfaces", VENET_INTERFACES);
+}
+
+/** A Red Hat-style (CentOS 7) guest from OpenVZ: systemd, and venet0 in its network-scripts. */
+export function makeRedhatVenetGuest(root: string): void {
+  makeSystemdGuest(root);
+  fs.rmSync(path.join(root, "etc/network"), { recursive: true });
+  const d = "etc/sysconfig/network-scripts";
+  write(root, `${d}/ifcfg-lo`, "DEVICE=lo\nIPADDR=127.0.0.1\nNETMASK=255.0.0.0\nONBOOT=yes\nNAME=loopback\n");
+  write(root, `${d}/ifcfg-venet0`, "DEVICE=venet0\nBOOTPROTO=static\nONBOOT=yes\nIPADDR=127.0.0.1\nNETMASK=255.255.255.255\nBROADCAST=0.0.0.0\nIPV6INIT=\"yes\"\n");
+  write(root, `${d}/ifcfg-venet0:0`, "DEVICE=venet0:0\nONBOOT=yes\nIPADDR=10.98.0.5\nNETMASK=255.255.255.255\n");
+  write(root, "etc/sysconfig/network", "NETWORKING=\"yes\"\nIPV6_DEFAULTDEV=\"venet0\"\nNETWORKING_IPV6=\"yes\"\nHOSTNAME=\"ct101\"\nGATEWAYDEV=\"venet0\"\n");
 }
 
 /** A systemd-shaped guest: /sbin/init a link to /lib/systemd/systemd (here the recording script). */
