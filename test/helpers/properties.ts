@@ -11,7 +11,7 @@
 import { buildSpec, type ContainerSpec, type SpecFile } from "../../generator/spec/load";
 import { formatSpecError, type SpecError } from "../../generator/spec/errors";
 import { KEYS, KEY_IDS, type KeyDef } from "../../generator/spec/keys";
-import { renderSystemd } from "../../generator/render/systemd";
+import { diskDevices, renderSystemd } from "../../generator/render/systemd";
 import type { Tree } from "../../generator/tree";
 import { ValueError } from "../../generator/spec/values";
 import { directiveKeys, parsePlan, parseUnit, splitWords, unescapeSpecifiers } from "./unit-file";
@@ -47,6 +47,8 @@ export function expectedDirectives(spec: ContainerSpec, chained: boolean): strin
     if (v === undefined) continue;
     for (const x of def.list ? (v as unknown[]) : [v]) if (def.systemd.value(x) !== null) out.push(`${def.systemd.section}.${def.systemd.directive}`);
   }
+  // Disk= with an image: the loop devices the runtime's mount needs (docs/disk.md).
+  for (const d of diskDevices(spec)) out.push(`${d.section}.${d.key}`);
   return out.sort();
 }
 
@@ -97,7 +99,8 @@ export function treeViolations(specs: readonly ContainerSpec[], tree: Tree, outp
             break;
           case "DeviceAllow": {
             const w = splitWords(x.value);
-            if (!w || !v.devices.some((d) => d.device === w[0] && d.access === w[1]) || w.length !== 2) fail("does not round-trip");
+            const disk = diskDevices(spec).some((d) => JSON.stringify((d.value as { words: string[] }).words) === JSON.stringify(w));
+            if (!w || !(disk || v.devices.some((d) => d.device === w[0] && d.access === w[1])) || w.length !== 2) fail("does not round-trip");
             break;
           }
           case "IOReadBandwidthMax":
