@@ -19,6 +19,7 @@ import { loadExisting, runningReason } from "./clone";
 import { checkInterrupted, freeBytes, guarded, lstatOrNull, mountsUnder, removeTree, runStreaming } from "./host";
 import { DiskError, human, run, type Backing, type CheckReport, type DiskTarget } from "./disk-base";
 import { projectCheck, projectCreate, projectGrow, projectOf } from "./disk-project";
+import { tryLock } from "./lock";
 import type { Paths } from "./paths";
 
 /** The image of a root directory: beside it, so two roots never share one. */
@@ -62,6 +63,18 @@ export async function notInUse(paths: Paths, t: DiskTarget, what: string): Promi
   if (mounted.length) throw new DiskError(`${what}: ${mounted[0]} is mounted; unmount it first`);
 }
 
+/** One disk command at a time per container: a lock directory beside the image (lock.ts; a dead owner's is taken over). */
+async function locked<T>(t: DiskTarget, what: string, fn: () => Promise<T>): Promise<T> {
+  const dir = `${t.image}.lock`;
+  const owner = tryLock(dir);
+  if (owner !== null) throw new DiskError(`${what}: another disk command works on ${t.name} (pid ${owner}, lock ${dir})`);
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------- create
 
 export interface CreateOptions { size?: string; backing?: Backing }
@@ -84,9 +97,12 @@ export async function diskCreate(paths: Paths, name: string, o: CreateOptions, s
   if (lstatOrNull(t.image)) throw new DiskError(`${name} already has a disk image ${t.image} (containerctl disk grow ${name} SIZE resizes it)`);
   const st = lstatOrNull(t.root);
   if (!st?.isDirectory()) throw new DiskError(`${name}'s root ${t.root} is not a directory`);
-  await notInUse(paths, t, `disk create ${name}`);
-  if (backing === "project") return projectCreate(t, size, say);
-  await guarded(() => imageCreate(t, size, st, say));
+  await locked(t, `disk create ${name}`, async () => {
+    await notInUse(paths, t, `disk create ${name}`);
+    if (lstatOrNull(t.image)) throw new DiskError(`${name} already has a disk image ${t.image}`);
+    if (backing === "project") projectCreate(t, size, say);
+    else await guarded(() => imageCreate(t, size, st, say));
+  });
 }
 
 /** Bytes and inodes below dir on its own filesystem (du). */
@@ -205,8 +221,10 @@ export async function diskGrow(paths: Paths, name: string, sizeText: string, say
   } else if (!hasImage) {
     throw new DiskError(`${name} has no disk (no image ${t.image}, no project quota on ${t.root}): containerctl disk create ${name}`);
   } else {
-    await notInUse(paths, t, `disk grow ${name}`);
-    await guarded(async () => imageResize(t, size, say));
+    await locked(t, `disk grow ${name}`, async () => {
+      await notInUse(paths, t, `disk grow ${name}`);
+      await guarded(async () => imageResize(t, size, say));
+    });
   }
   if (t.limit !== size) say(`note: set Disk=${sizeText} in ${t.spec.file} (it says ${t.limit === null ? "nothing" : human(t.limit)})`);
 }

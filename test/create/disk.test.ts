@@ -177,9 +177,19 @@ it("disk create and grow: clear errors for an existing image, an attached image,
   r = h.cli(["disk", "grow", "web", "1G"]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /web has no disk \(no image .*, no project quota on .*\): containerctl disk create web/);
+  // Another disk command at work (its lock, held by a live pid: this test's): refused.
+  const lock = `${imageOf("web")}.lock`;
+  fs.mkdirSync(lock);
+  fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
+  r = h.cli(["disk", "create", "web", "--size", "32M"]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, new RegExp(`disk create web: another disk command works on web \\(pid ${process.pid}, lock .*rootfs\\.img\\.lock\\)`));
+  // A dead owner's lock (a killed run) is taken over.
+  fs.writeFileSync(path.join(lock, "pid"), "999999999");
   r = h.cli(["disk", "create", "web", "--size", "32M"]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /sets no Disk=/);
+  assert.not.ok(fs.existsSync(lock), "the lock is released");
   r = h.cli(["disk", "create", "web", "--size", "32M"]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /web already has a disk image .*rootfs\.img \(containerctl disk grow web SIZE resizes it\)/);
