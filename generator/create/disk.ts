@@ -10,14 +10,14 @@
 // IMG.partial, checked (the copy compared file by file with the rootfs, then
 // e2fsck), and only then renamed into place.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compareTrees } from "../import/copy";
 import { size as sizeType } from "../spec/values";
 import { loadExisting, runningReason } from "./clone";
 import { checkInterrupted, freeBytes, guarded, lstatOrNull, mountsUnder, removeTree, runStreaming } from "./host";
-import { DiskError, human, run, type Backing, type CheckReport, type DiskTarget } from "./disk-base";
+import { DiskError, human, loopsOf, run, withMounted, type Backing, type CheckReport, type DiskTarget } from "./disk-base";
 import { projectCheck, projectCreate, projectGrow, projectOf } from "./disk-project";
 import { tryLock } from "./lock";
 import type { Paths } from "./paths";
@@ -37,12 +37,6 @@ export function parseSize(text: string): number {
   const v = sizeType.parse(text);
   if (v === "infinity" || v <= 0) throw new DiskError(`'${text}' is not a disk size (e.g. 64M, 10G)`);
   return v;
-}
-
-/** Loop devices the image is attached to (losetup -j). */
-export function loopsOf(image: string): string[] {
-  const r = spawnSync("losetup", ["-j", image], { encoding: "utf8" });
-  return (r.stdout || "").split("\n").filter(Boolean).map((l) => l.split(":")[0]);
 }
 
 /**
@@ -180,33 +174,6 @@ async function imageCreate(t: DiskTarget, size: number, rootStat: fs.Stats, say:
   } finally {
     if (!done) fs.rmSync(partial, { force: true });
     if (lstatOrNull(mnt)) fs.rmdirSync(mnt);
-  }
-}
-
-/**
- * Mount an image in a mount namespace of its own (unshare), held by a shell
- * that waits on its stdin, and hand fn the path that reaches the mount through
- * /proc/PID/root. The host never sees the mount: when we close the pipe, or
- * die, the shell exits, the namespace goes, and the loop device with it.
- */
-async function withMounted<T>(image: string, mnt: string, fn: (inside: string) => Promise<T>): Promise<T> {
-  fs.mkdirSync(mnt, { mode: 0o700 });
-  const script = 'mount -t ext4 -o loop -- "$1" "$2" || exit 1; echo mounted; read -r _';
-  const child = spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", image, mnt], { stdio: ["pipe", "pipe", "pipe"] });
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const mounted = await new Promise<boolean>((resolve) => {
-    child.stdout.once("data", () => resolve(true));
-    void exited.then(() => resolve(false));
-  });
-  try {
-    if (!mounted) throw new DiskError(`cannot mount ${image}: ${err.trim()}`);
-    return await fn(`/proc/${child.pid}/root${mnt}`);
-  } finally {
-    child.stdin.end();
-    await exited;
-    for (let i = 0; loopsOf(image).length && i < 30; i++) await new Promise((r) => setTimeout(r, 100));
   }
 }
 

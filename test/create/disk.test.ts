@@ -252,16 +252,29 @@ it("disk create killed with SIGKILL while copying: no mount, no loop device left
   assert.equal(fs.readdirSync(path.dirname(R)).sort(), ["rootfs", "rootfs.img"], "the .partial and scratch directory of the killed run are gone");
 });
 
-it("create --disk: Disk= in the spec and the rootfs in an image; containerctl run mounts it inside the container only; clone refuses it", async () => {
+it("create --disk: Disk= in the spec and the rootfs in an image; clone copies the image; containerctl run mounts it inside the container only", async () => {
   const name = `dk${process.pid}`;
   let r = h.cli(["create", name, "--busybox", "--disk", "48M"]);
   assert.is(r.code, 0, r.stderr);
   assert.match(fs.readFileSync(path.join(h.paths.configDir, `${name}.container`), "utf8"), /^\[Resources\]\nDisk=48M$/m);
   assert.equal(fs.readdirSync(rootOf(name)), []);
   assert.is(fs.statSync(imageOf(name)).size, 48 * 1024 * 1024);
+  // clone copies the image and gives the copy its own name inside it; a snapshot is refused.
+  const srcSha = sha(imageOf(name));
   r = h.cli(["clone", name, "copy"]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(fs.readdirSync(path.dirname(rootOf("copy"))).sort(), ["rootfs", "rootfs.img"]);
+  assert.equal(fs.readdirSync(rootOf("copy")), []);
+  assert.is(sha(imageOf(name)), srcSha, "the source image is untouched");
+  assert.ok(fs.statSync(imageOf("copy")).blocks * 512 < 24 * 1024 * 1024, "the copy is sparse");
+  await inImage(imageOf("copy"), (d) => assert.is(fs.readFileSync(path.join(d, "etc/hostname"), "utf8"), "copy\n"));
+  await inImage(imageOf(name), (d) => assert.is(fs.readFileSync(path.join(d, "etc/hostname"), "utf8"), `${name}\n`));
+  assert.match(fs.readFileSync(path.join(h.paths.configDir, "copy.container"), "utf8"), /^Disk=48M$/m);
+  assert.equal(loops(h.root), []);
+  r = h.cli(["clone", name, "snap", "--snapshot"]);
   assert.is(r.code, 1);
-  assert.match(r.stderr, /root filesystem is the disk image .*rootfs\.img; cloning a container with a disk image is not supported yet/);
+  assert.match(r.stderr, /root filesystem is the disk image .*rootfs\.img; a snapshot of it is not supported yet \(a full clone is\)/);
+  assert.not.ok(fs.existsSync(path.join(h.paths.libDir, "snap")));
 
   // The foreground path without systemd: the CLI renders the plan from the spec, runtime/start mounts the image.
   const run = h.spawnCli(["run", name]);
