@@ -13,7 +13,11 @@ export interface DiskTarget {
   name: string;
   spec: ContainerSpec;
   root: string;
-  /** RootDirectory.img (the rule runtime/disk applies). */
+  /** A snapshot (overlay root): its disk holds the upper and work directories. */
+  layered: boolean;
+  /** The directory whose contents the disk holds: RootDirectory, or a snapshot's RootUpperDirectory. */
+  data: string;
+  /** DATA.img (the rule runtime/disk and start apply). */
   image: string;
   /** Disk= in bytes, or null when unset (or infinity). */
   limit: number | null;

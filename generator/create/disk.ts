@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { compareTrees } from "../import/copy";
 import { size as sizeType } from "../spec/values";
+import { overlayUpper } from "../render/derive";
 import { loadExisting, runningReason } from "./clone";
 import { checkInterrupted, freeBytes, guarded, lstatOrNull, mountsUnder, removeTree, runStreaming } from "./host";
 import { DiskError, human, loopsOf, run, withMounted, type Backing, type CheckReport, type DiskTarget } from "./disk-base";
@@ -28,9 +29,10 @@ export const imagePath = (root: string): string => `${root}.img`;
 export function diskTarget(paths: Paths, name: string): DiskTarget {
   const spec = loadExisting(paths, name);
   const v = spec.values;
-  if (v.rootLower.length) throw new DiskError(`${name} has an overlay root (a snapshot clone); a disk for it is not supported yet`);
   const root = v.root!;
-  return { name, spec, root, image: imagePath(root), limit: typeof v.disk === "number" ? v.disk : null, backing: v.diskBacking ?? "auto" };
+  const layered = v.rootLower.length > 0;
+  const data = layered ? overlayUpper(spec) : root;
+  return { name, spec, root, layered, data, image: imagePath(data), limit: typeof v.disk === "number" ? v.disk : null, backing: v.diskBacking ?? "auto" };
 }
 
 export function parseSize(text: string): number {
@@ -53,7 +55,7 @@ export async function notInUse(paths: Paths, t: DiskTarget, what: string): Promi
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const mounted = mountsUnder(t.root);
+  const mounted = [...mountsUnder(t.root), ...mountsUnder(t.data)];
   if (mounted.length) throw new DiskError(`${what}: ${mounted[0]} is mounted; unmount it first`);
 }
 
@@ -76,9 +78,9 @@ export interface CreateOptions { size?: string; backing?: Backing }
 /** The backing `disk create` uses: --backing, else DiskBacking=, else project where the root's filesystem has prjquota, else image. */
 export function chooseBacking(t: DiskTarget, given?: Backing): Backing {
   if (given && t.backing !== "auto" && given !== t.backing) throw new DiskError(`--backing ${given} contradicts DiskBacking=${t.backing} in ${t.spec.file}`);
-  if (given) return given;
-  if (t.backing !== "auto") return t.backing;
-  return projectOf(t.root).prjquota ? "project" : "image";
+  const b = given ?? (t.backing !== "auto" ? t.backing : t.layered || !projectOf(t.root).prjquota ? "image" : "project");
+  if (b === "project" && t.layered) throw new DiskError(`${t.name} is a snapshot (an overlay root): its disk can only be an image`);
+  return b;
 }
 
 export async function diskCreate(paths: Paths, name: string, o: CreateOptions, say: (line: string) => void): Promise<void> {
@@ -89,8 +91,8 @@ export async function diskCreate(paths: Paths, name: string, o: CreateOptions, s
   if (t.limit === null) say(`note: ${t.spec.file} sets no Disk=; the disk limits the container anyway (set Disk=${o.size} to keep it on record)`);
   const backing = chooseBacking(t, o.backing);
   if (lstatOrNull(t.image)) throw new DiskError(`${name} already has a disk image ${t.image} (containerctl disk grow ${name} SIZE resizes it)`);
-  const st = lstatOrNull(t.root);
-  if (!st?.isDirectory()) throw new DiskError(`${name}'s root ${t.root} is not a directory`);
+  const st = lstatOrNull(t.data);
+  if (!st?.isDirectory()) throw new DiskError(`${name}'s ${t.layered ? "upper directory" : "root"} ${t.data} is not a directory`);
   await locked(t, `disk create ${name}`, async () => {
     await notInUse(paths, t, `disk create ${name}`);
     if (lstatOrNull(t.image)) throw new DiskError(`${name} already has a disk image ${t.image}`);
@@ -123,11 +125,11 @@ async function imageCreate(t: DiskTarget, size: number, rootStat: fs.Stats, say:
   fs.rmSync(partial, { force: true });
   if (lstatOrNull(mnt)) fs.rmdirSync(mnt);
 
-  const used = usage(t.root);
+  const used = usage(t.data);
   const margin = 16 * 1024 * 1024;
   const free = freeBytes(path.dirname(t.image));
   if (free < used.bytes + margin) {
-    throw new DiskError(`no space on the host: copying ${t.root} into ${t.image} needs about ${human(used.bytes + margin)}, ${path.dirname(t.image)} has ${human(free)} free`);
+    throw new DiskError(`no space on the host: copying ${t.data} into ${t.image} needs about ${human(used.bytes + margin)}, ${path.dirname(t.image)} has ${human(free)} free`);
   }
   if (free < size - used.bytes) say(`warning: the image is sparse; ${path.dirname(t.image)} has ${human(free)} free, less than the ${human(size)} disk could grow to`);
   let done = false;
@@ -140,23 +142,26 @@ async function imageCreate(t: DiskTarget, size: number, rootStat: fs.Stats, say:
     const f = ext4Facts(partial);
     const room = f.freeBlocks * f.blockSize;
     if (used.bytes > room || used.inodes > f.freeInodes) {
-      throw new DiskError(`the filesystem is too small for its contents: ${t.root} holds ${human(used.bytes)} in ${used.inodes} files; an ext4 of ${human(size)} offers ${human(room)} and ${f.freeInodes} inodes`);
+      throw new DiskError(`the filesystem is too small for its contents: ${t.data} holds ${human(used.bytes)} in ${used.inodes} files; an ext4 of ${human(size)} offers ${human(room)} and ${f.freeInodes} inodes`);
     }
     checkInterrupted();
-    say(`copying ${t.root} into the image`);
-    await withMounted(partial, mnt, async (inside) => {
-      const r = await runStreaming(["cp", "-a", "--sparse=always", "-T", "--", t.root, inside]);
+    say(`copying ${t.data} into the image`);
+    await withMounted(partial, mnt, async (fsTop) => {
+      // A snapshot's disk holds upper/ and work/ (overlayfs wants both on one filesystem, neither inside the other).
+      const inside = t.layered ? path.join(fsTop, "upper") : fsTop;
+      if (t.layered) fs.mkdirSync(path.join(fsTop, "work"), { mode: 0o700 });
+      const r = await runStreaming(["cp", "-a", "--sparse=always", "-T", "--", t.data, inside]);
       checkInterrupted();
       if (r.code !== 0) {
         const tail = r.tail.slice(-3).join(" / ");
-        if (/No space left|Disk quota/.test(tail)) throw new DiskError(`the filesystem is too small for its contents: ${human(size)} cannot hold ${t.root} (${human(used.bytes)}, ${used.inodes} files): ${tail}`);
+        if (/No space left|Disk quota/.test(tail)) throw new DiskError(`the filesystem is too small for its contents: ${human(size)} cannot hold ${t.data} (${human(used.bytes)}, ${used.inodes} files): ${tail}`);
         throw new DiskError(`copy failed: ${tail}`);
       }
       say("verifying the copy");
-      const diff = compareTrees(t.root, inside, ["lost+found"]);
-      if (diff) throw new DiskError(`the copy differs from the rootfs: ${diff}`);
+      const diff = compareTrees(t.data, inside, t.layered ? [] : ["lost+found"]);
+      if (diff) throw new DiskError(`the copy differs from ${t.data}: ${diff}`);
       const top = fs.statSync(inside);
-      if ((top.mode & 0o7777) !== (rootStat.mode & 0o7777) || top.uid !== rootStat.uid || top.gid !== rootStat.gid) throw new DiskError("the copy's top directory differs from the rootfs's (mode or owner)");
+      if ((top.mode & 0o7777) !== (rootStat.mode & 0o7777) || top.uid !== rootStat.uid || top.gid !== rootStat.gid) throw new DiskError(`the copy's top directory differs from ${t.data} (mode or owner)`);
     });
     run(["e2fsck", "-f", "-n", partial], "checking the new image");
     checkInterrupted();
@@ -165,10 +170,10 @@ async function imageCreate(t: DiskTarget, size: number, rootStat: fs.Stats, say:
     // the image at every step.
     fs.renameSync(partial, t.image);
     done = true;
-    const aside = path.join(path.dirname(t.root), `.${path.basename(t.root)}.pre-disk-${process.pid}`);
-    fs.renameSync(t.root, aside);
-    fs.mkdirSync(t.root, { mode: rootStat.mode & 0o7777 });
-    fs.chownSync(t.root, rootStat.uid, rootStat.gid);
+    const aside = path.join(path.dirname(t.data), `.${path.basename(t.data)}.pre-disk-${process.pid}`);
+    fs.renameSync(t.data, aside);
+    fs.mkdirSync(t.data, { mode: rootStat.mode & 0o7777 });
+    fs.chownSync(t.data, rootStat.uid, rootStat.gid);
     say(`removing the old tree (the image ${t.image} holds it now)`);
     removeTree(aside);
   } finally {
@@ -183,7 +188,7 @@ export async function diskGrow(paths: Paths, name: string, sizeText: string, say
   const t = diskTarget(paths, name);
   const size = parseSize(sizeText);
   const hasImage = lstatOrNull(t.image) !== null;
-  if (!hasImage && projectOf(t.root).id) {
+  if (!hasImage && !t.layered && projectOf(t.root).id) {
     projectGrow(t, size, say);
   } else if (!hasImage) {
     throw new DiskError(`${name} has no disk (no image ${t.image}, no project quota on ${t.root}): containerctl disk create ${name}`);
@@ -264,8 +269,8 @@ export function diskCheck(paths: Paths, name: string, live: string | null): Chec
     lines.push(`host: ${human(freeBytes(path.dirname(t.image)))} free on ${path.dirname(t.image)}`);
     return { lines, ok };
   }
-  const p = projectOf(t.root);
-  if (p.id) return projectCheck(t, p, lines);
+  const p = t.layered ? null : projectOf(t.root);
+  if (p?.id) return projectCheck(t, p, lines);
   lines.push(`backing: none (${limit}; DiskBacking=${t.backing}): no image ${t.image}, no project quota on ${t.root}`);
   if (t.backing !== "auto") {
     lines.push(`error: DiskBacking=${t.backing}, so start refuses (containerctl disk create ${name})`);

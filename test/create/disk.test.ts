@@ -5,7 +5,7 @@
 // is attached, a shrink below the contents) changing nothing.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -63,6 +63,14 @@ async function inImage<T>(image: string, fn: (dir: string) => T, opts = "ro"): P
     p.stdin.end();
     await exited;
   }
+}
+
+/** Stop a `containerctl run` as a terminal's Ctrl-C would, and wait for it (at once when it already ended). */
+async function stopRun(run: ChildProcess): Promise<void> {
+  if (run.exitCode !== null || run.signalCode !== null) return;
+  const exited = new Promise((res) => run.on("exit", res));
+  run.kill("SIGTERM");
+  await exited;
 }
 
 const sha = (f: string): string => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
@@ -292,10 +300,50 @@ it("create --disk: Disk= in the spec and the rootfs in an image; clone copies th
     assert.equal(mountsUnder(h.root), [], "nothing mounted on the host");
     assert.is(loops(h.root).length, 1);
   } finally {
-    run.kill("SIGTERM");
-    await new Promise((res) => run.on("exit", res));
+    await stopRun(run);
   }
   assert.ok(await waitFor(() => loops(h.root).length === 0, 3000), "the loop device went with the container");
+});
+
+it("a snapshot's disk: disk create moves its upper layer into UPPER.img (upper/ and work/); run mounts it under the overlay; the guest gets ENOSPC; the base is untouched", async () => {
+  const base = `dkb${process.pid}`, snap = `dks${process.pid}`;
+  assert.is(h.cli(["create", base, "--busybox"]).code, 0);
+  let r = h.cli(["clone", base, snap, "--snapshot"]);
+  assert.is(r.code, 0, r.stderr);
+  const upper = path.join(h.paths.libDir, snap, "upper");
+  fs.writeFileSync(path.join(upper, "mine"), "kept\n"); // a change the snapshot already has
+  fs.appendFileSync(path.join(h.paths.configDir, `${snap}.container`), "\n[Resources]\nDisk=32M\n");
+  const baseBefore = listing(rootOf(base));
+  r = h.cli(["disk", "create", snap, "--backing", "project"]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /is a snapshot \(an overlay root\): its disk can only be an image/);
+  r = h.cli(["disk", "create", snap]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(fs.readdirSync(upper), [], "the upper directory is the image's mount point now");
+  assert.is(fs.statSync(`${upper}.img`).size, 32 * 1024 * 1024);
+  await inImage(`${upper}.img`, (d) => {
+    assert.equal(fs.readdirSync(d).sort(), ["lost+found", "upper", "work"]);
+    assert.is(fs.readFileSync(path.join(d, "upper/mine"), "utf8"), "kept\n");
+  });
+
+  const run = h.spawnCli(["run", snap]);
+  let out = "";
+  run.stderr!.on("data", (d) => (out += d));
+  try {
+    assert.ok(await waitFor(() => h.cli(["exec", snap, "--", "true"]).code === 0, 10_000), `exec in the running snapshot: ${out}`);
+    assert.is(h.cli(["exec", snap, "--", "cat", "/mine"]).stdout, "kept\n");
+    assert.is(h.cli(["exec", snap, "--", "cat", "/etc/hostname"]).stdout, `${snap}\n`);
+    const fill = h.cli(["exec", snap, "--", "dd", "if=/dev/zero", "of=/fill", "bs=1M", "count=100"]);
+    assert.match(fill.stderr, /No space left on device/, fill.stderr);
+    assert.equal(mountsUnder(h.root), [], "nothing mounted on the host");
+  } finally {
+    await stopRun(run);
+  }
+  assert.ok(await waitFor(() => loops(h.root).length === 0, 3000), "the loop device went with the container");
+  assert.equal(listing(rootOf(base)), baseBefore, "the base (the lower layer) is untouched");
+  const c = h.cli(["disk", "check", snap]);
+  assert.is(c.code, 0, c.stdout + c.stderr);
+  assert.match(c.stdout, /^backing: image .*upper\.img \(32\.0M/m);
 });
 
 test.run();
