@@ -14,6 +14,7 @@ import { KEYS, type KeyId } from "../spec/keys";
 import { loadSpec, readConfigDir, type ContainerSpec } from "../spec/load";
 import { checkName } from "../spec/names";
 import { writeSpecExclusive } from "./create";
+import { run, withMounted } from "./disk-base";
 import { applySteps, readGuestFile } from "./guest-fs";
 import type { GuestStep } from "./guest-files";
 import { checkInterrupted, guarded, lstatOrNull, processesRootedIn, removeTree, runStreaming, runtimeSocketListening, systemdState, unmountAll } from "./host";
@@ -80,7 +81,8 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
   const srcRoot = src.values.root!;
   if (!lstatOrNull(srcRoot)?.isDirectory()) throw new CloneError(`${req.src}'s rootfs ${srcRoot} is not a directory`);
   // The image is the root filesystem (docs/disk.md); the directory is only its mount point.
-  if (lstatOrNull(`${srcRoot}.img`)) throw new CloneError(`${req.src}'s root filesystem is the disk image ${srcRoot}.img; cloning a container with a disk image is not supported yet`);
+  const srcImage = lstatOrNull(`${srcRoot}.img`) ? `${srcRoot}.img` : null;
+  if (srcImage && req.snapshot) throw new CloneError(`${req.src}'s root filesystem is the disk image ${srcImage}; a snapshot of it is not supported yet (a full clone is)`);
   const running = runningReason(paths, req.src, srcRoot);
   if (running) throw new CloneError(`${req.src} is running (${running}); stop it first: a copy of a running guest is inconsistent`);
   const sp = containerPaths(paths, req.src);
@@ -137,6 +139,8 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
         } finally {
           unmountAll(dp.rootfs);
         }
+      } else if (srcImage) {
+        await cloneImage(srcImage, srcRoot, dp.rootfs, steps, rep);
       } else {
         rep.step(`copying ${srcRoot}`);
         const r = await runStreaming(["cp", "-a", "-T", "--", srcRoot, dp.staging]);
@@ -162,6 +166,27 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
     }
   });
   return { spec: dp.spec, rootfs: dp.rootfs };
+}
+
+/**
+ * A container whose root is a disk image: the image copied (sparse) as
+ * DST.img.partial, the clone's identity written into it while it is mounted in
+ * a mount namespace of its own, checked with e2fsck, then renamed in beside an
+ * empty mount point.
+ */
+async function cloneImage(srcImage: string, srcRoot: string, dstRoot: string, steps: (root: string) => GuestStep[], rep: Reporter): Promise<void> {
+  const image = `${dstRoot}.img`;
+  const partial = `${image}.partial`;
+  rep.step(`copying ${srcImage}`);
+  const r = await runStreaming(["cp", "--sparse=always", "--", srcImage, partial]);
+  checkInterrupted();
+  if (r.code !== 0) throw new CloneError(`copy failed: ${r.tail.slice(-3).join(" / ")}`);
+  await withMounted(partial, `${image}.mnt`, async (inside) => applySteps(inside, steps(inside)));
+  run(["e2fsck", "-f", "-n", partial], "checking the copied image");
+  const st = fs.statSync(srcRoot);
+  fs.mkdirSync(dstRoot, { mode: st.mode & 0o7777 });
+  fs.chownSync(dstRoot, st.uid, st.gid);
+  fs.renameSync(partial, image);
 }
 
 /** Mount a snapshot's overlay on target (the runtime's job at start; clone and tests use it too). */

@@ -1,7 +1,8 @@
 // Shared by disk.ts and disk-project.ts (docs/disk.md): the error, the
 // container a disk command acts on, running a program, sizes for people.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import type { ContainerSpec } from "../spec/load";
 
 export class DiskError extends Error {}
@@ -12,7 +13,11 @@ export interface DiskTarget {
   name: string;
   spec: ContainerSpec;
   root: string;
-  /** RootDirectory.img (the rule runtime/disk applies). */
+  /** A snapshot (overlay root): its disk holds the upper and work directories. */
+  layered: boolean;
+  /** The directory whose contents the disk holds: RootDirectory, or a snapshot's RootUpperDirectory. */
+  data: string;
+  /** DATA.img (the rule runtime/disk and start apply). */
   image: string;
   /** Disk= in bytes, or null when unset (or infinity). */
   limit: number | null;
@@ -34,4 +39,38 @@ export function run(argv: string[], what: string, ok: (code: number) => boolean 
     throw new DiskError(`${what}: ${argv.join(" ")} failed (${r.status ?? r.signal}): ${tail}`);
   }
   return r.stdout;
+}
+
+/** Loop devices the image is attached to (losetup -j). */
+export function loopsOf(image: string): string[] {
+  const r = spawnSync("losetup", ["-j", image], { encoding: "utf8" });
+  return (r.stdout || "").split("\n").filter(Boolean).map((l) => l.split(":")[0]);
+}
+
+/**
+ * Mount an image in a mount namespace of its own (unshare), held by a shell
+ * that waits on its stdin, and hand fn the path that reaches the mount through
+ * /proc/PID/root. The host never sees the mount: when we close the pipe, or
+ * die, the shell exits, the namespace goes, and the loop device with it.
+ */
+export async function withMounted<T>(image: string, mnt: string, fn: (inside: string) => Promise<T>): Promise<T> {
+  fs.mkdirSync(mnt, { mode: 0o700 });
+  const script = 'mount -t ext4 -o loop -- "$1" "$2" || exit 1; echo mounted; read -r _';
+  const child = spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", image, mnt], { stdio: ["pipe", "pipe", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const mounted = await new Promise<boolean>((resolve) => {
+    child.stdout.once("data", () => resolve(true));
+    void exited.then(() => resolve(false));
+  });
+  try {
+    if (!mounted) throw new DiskError(`cannot mount ${image}: ${err.trim()}`);
+    return await fn(`/proc/${child.pid}/root${mnt}`);
+  } finally {
+    child.stdin.end();
+    await exited;
+    fs.rmdirSync(mnt); // empty on the host: the mount was only in the shell's namespace
+    for (let i = 0; loopsOf(image).length && i < 30; i++) await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -62,9 +62,19 @@ export function projectCreate(t: DiskTarget, size: number, say: (line: string) =
     while (taken.has(id)) id++;
   }
   say(`project quota ${id} on ${t.root} (${p.mount}, ${p.fstype}): ${human(size)}`);
-  run(["chattr", "-R", "-f", "-p", String(id), "--", t.root], "setting the project id");
-  run(["find", t.root, "-xdev", "-type", "d", "-exec", "chattr", "+P", "--", "{}", "+"], "marking directories to pass the project id on");
+  setProjectId(t.root, id);
   setLimit(id, p.mount, size);
+}
+
+/**
+ * The project id on every regular file and directory below root (one
+ * filesystem), and +P on the directories so what is made in them inherits it.
+ * chattr cannot set it on symlinks, devices, fifos and sockets (and chattr -R
+ * fails on them), so find picks the two kinds it can.
+ */
+export function setProjectId(root: string, id: number): void {
+  run(["find", root, "-xdev", "-type", "f", "-exec", "chattr", "-p", String(id), "--", "{}", "+"], "setting the project id on files");
+  run(["find", root, "-xdev", "-type", "d", "-exec", "chattr", "-p", String(id), "+P", "--", "{}", "+"], "setting the project id on directories");
 }
 
 export function projectGrow(t: DiskTarget, size: number, say: (line: string) => void): void {

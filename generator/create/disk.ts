@@ -10,15 +10,17 @@
 // IMG.partial, checked (the copy compared file by file with the rootfs, then
 // e2fsck), and only then renamed into place.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compareTrees } from "../import/copy";
 import { size as sizeType } from "../spec/values";
+import { overlayUpper } from "../render/derive";
 import { loadExisting, runningReason } from "./clone";
 import { checkInterrupted, freeBytes, guarded, lstatOrNull, mountsUnder, removeTree, runStreaming } from "./host";
-import { DiskError, human, run, type Backing, type CheckReport, type DiskTarget } from "./disk-base";
+import { DiskError, human, loopsOf, run, withMounted, type Backing, type CheckReport, type DiskTarget } from "./disk-base";
 import { projectCheck, projectCreate, projectGrow, projectOf } from "./disk-project";
+import { tryLock } from "./lock";
 import type { Paths } from "./paths";
 
 /** The image of a root directory: beside it, so two roots never share one. */
@@ -27,21 +29,16 @@ export const imagePath = (root: string): string => `${root}.img`;
 export function diskTarget(paths: Paths, name: string): DiskTarget {
   const spec = loadExisting(paths, name);
   const v = spec.values;
-  if (v.rootLower.length) throw new DiskError(`${name} has an overlay root (a snapshot clone); a disk for it is not supported yet`);
   const root = v.root!;
-  return { name, spec, root, image: imagePath(root), limit: typeof v.disk === "number" ? v.disk : null, backing: v.diskBacking ?? "auto" };
+  const layered = v.rootLower.length > 0;
+  const data = layered ? overlayUpper(spec) : root;
+  return { name, spec, root, layered, data, image: imagePath(data), limit: typeof v.disk === "number" ? v.disk : null, backing: v.diskBacking ?? "auto" };
 }
 
 export function parseSize(text: string): number {
   const v = sizeType.parse(text);
   if (v === "infinity" || v <= 0) throw new DiskError(`'${text}' is not a disk size (e.g. 64M, 10G)`);
   return v;
-}
-
-/** Loop devices the image is attached to (losetup -j). */
-export function loopsOf(image: string): string[] {
-  const r = spawnSync("losetup", ["-j", image], { encoding: "utf8" });
-  return (r.stdout || "").split("\n").filter(Boolean).map((l) => l.split(":")[0]);
 }
 
 /**
@@ -58,8 +55,20 @@ export async function notInUse(paths: Paths, t: DiskTarget, what: string): Promi
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const mounted = mountsUnder(t.root);
+  const mounted = [...mountsUnder(t.root), ...mountsUnder(t.data)];
   if (mounted.length) throw new DiskError(`${what}: ${mounted[0]} is mounted; unmount it first`);
+}
+
+/** One disk command at a time per container: a lock directory beside the image (lock.ts; a dead owner's is taken over). */
+async function locked<T>(t: DiskTarget, what: string, fn: () => Promise<T>): Promise<T> {
+  const dir = `${t.image}.lock`;
+  const owner = tryLock(dir);
+  if (owner !== null) throw new DiskError(`${what}: another disk command works on ${t.name} (pid ${owner}, lock ${dir})`);
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------- create
@@ -69,9 +78,9 @@ export interface CreateOptions { size?: string; backing?: Backing }
 /** The backing `disk create` uses: --backing, else DiskBacking=, else project where the root's filesystem has prjquota, else image. */
 export function chooseBacking(t: DiskTarget, given?: Backing): Backing {
   if (given && t.backing !== "auto" && given !== t.backing) throw new DiskError(`--backing ${given} contradicts DiskBacking=${t.backing} in ${t.spec.file}`);
-  if (given) return given;
-  if (t.backing !== "auto") return t.backing;
-  return projectOf(t.root).prjquota ? "project" : "image";
+  const b = given ?? (t.backing !== "auto" ? t.backing : t.layered || !projectOf(t.root).prjquota ? "image" : "project");
+  if (b === "project" && t.layered) throw new DiskError(`${t.name} is a snapshot (an overlay root): its disk can only be an image`);
+  return b;
 }
 
 export async function diskCreate(paths: Paths, name: string, o: CreateOptions, say: (line: string) => void): Promise<void> {
@@ -82,11 +91,14 @@ export async function diskCreate(paths: Paths, name: string, o: CreateOptions, s
   if (t.limit === null) say(`note: ${t.spec.file} sets no Disk=; the disk limits the container anyway (set Disk=${o.size} to keep it on record)`);
   const backing = chooseBacking(t, o.backing);
   if (lstatOrNull(t.image)) throw new DiskError(`${name} already has a disk image ${t.image} (containerctl disk grow ${name} SIZE resizes it)`);
-  const st = lstatOrNull(t.root);
-  if (!st?.isDirectory()) throw new DiskError(`${name}'s root ${t.root} is not a directory`);
-  await notInUse(paths, t, `disk create ${name}`);
-  if (backing === "project") return projectCreate(t, size, say);
-  await guarded(() => imageCreate(t, size, st, say));
+  const st = lstatOrNull(t.data);
+  if (!st?.isDirectory()) throw new DiskError(`${name}'s ${t.layered ? "upper directory" : "root"} ${t.data} is not a directory`);
+  await locked(t, `disk create ${name}`, async () => {
+    await notInUse(paths, t, `disk create ${name}`);
+    if (lstatOrNull(t.image)) throw new DiskError(`${name} already has a disk image ${t.image}`);
+    if (backing === "project") projectCreate(t, size, say);
+    else await guarded(() => imageCreate(t, size, st, say));
+  });
 }
 
 /** Bytes and inodes below dir on its own filesystem (du). */
@@ -97,12 +109,12 @@ function usage(dir: string): { bytes: number; inodes: number } {
 }
 
 /** Free bytes and inodes, block size and size of an unmounted ext4 image (dumpe2fs -h). */
-export function ext4Facts(image: string): { blockSize: number; blocks: number; freeBlocks: number; inodes: number; freeInodes: number; state: string } {
+export function ext4Facts(image: string): { blockSize: number; blocks: number; freeBlocks: number; inodes: number; freeInodes: number } {
   const text = run(["dumpe2fs", "-h", image], `reading ${image}`);
   const num = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? NaN);
   return {
     blockSize: num("Block size"), blocks: num("Block count"), freeBlocks: num("Free blocks"),
-    inodes: num("Inode count"), freeInodes: num("Free inodes"), state: /^Filesystem state:\s+(.*)$/m.exec(text)?.[1] ?? "?",
+    inodes: num("Inode count"), freeInodes: num("Free inodes"),
   };
 }
 
@@ -113,11 +125,11 @@ async function imageCreate(t: DiskTarget, size: number, rootStat: fs.Stats, say:
   fs.rmSync(partial, { force: true });
   if (lstatOrNull(mnt)) fs.rmdirSync(mnt);
 
-  const used = usage(t.root);
+  const used = usage(t.data);
   const margin = 16 * 1024 * 1024;
   const free = freeBytes(path.dirname(t.image));
   if (free < used.bytes + margin) {
-    throw new DiskError(`no space on the host: copying ${t.root} into ${t.image} needs about ${human(used.bytes + margin)}, ${path.dirname(t.image)} has ${human(free)} free`);
+    throw new DiskError(`no space on the host: copying ${t.data} into ${t.image} needs about ${human(used.bytes + margin)}, ${path.dirname(t.image)} has ${human(free)} free`);
   }
   if (free < size - used.bytes) say(`warning: the image is sparse; ${path.dirname(t.image)} has ${human(free)} free, less than the ${human(size)} disk could grow to`);
   let done = false;
@@ -130,23 +142,26 @@ async function imageCreate(t: DiskTarget, size: number, rootStat: fs.Stats, say:
     const f = ext4Facts(partial);
     const room = f.freeBlocks * f.blockSize;
     if (used.bytes > room || used.inodes > f.freeInodes) {
-      throw new DiskError(`the filesystem is too small for its contents: ${t.root} holds ${human(used.bytes)} in ${used.inodes} files; an ext4 of ${human(size)} offers ${human(room)} and ${f.freeInodes} inodes`);
+      throw new DiskError(`the filesystem is too small for its contents: ${t.data} holds ${human(used.bytes)} in ${used.inodes} files; an ext4 of ${human(size)} offers ${human(room)} and ${f.freeInodes} inodes`);
     }
     checkInterrupted();
-    say(`copying ${t.root} into the image`);
-    await withMounted(partial, mnt, async (inside) => {
-      const r = await runStreaming(["cp", "-a", "--sparse=always", "-T", "--", t.root, inside]);
+    say(`copying ${t.data} into the image`);
+    await withMounted(partial, mnt, async (fsTop) => {
+      // A snapshot's disk holds upper/ and work/ (overlayfs wants both on one filesystem, neither inside the other).
+      const inside = t.layered ? path.join(fsTop, "upper") : fsTop;
+      if (t.layered) fs.mkdirSync(path.join(fsTop, "work"), { mode: 0o700 });
+      const r = await runStreaming(["cp", "-a", "--sparse=always", "-T", "--", t.data, inside]);
       checkInterrupted();
       if (r.code !== 0) {
         const tail = r.tail.slice(-3).join(" / ");
-        if (/No space left|Disk quota/.test(tail)) throw new DiskError(`the filesystem is too small for its contents: ${human(size)} cannot hold ${t.root} (${human(used.bytes)}, ${used.inodes} files): ${tail}`);
+        if (/No space left|Disk quota/.test(tail)) throw new DiskError(`the filesystem is too small for its contents: ${human(size)} cannot hold ${t.data} (${human(used.bytes)}, ${used.inodes} files): ${tail}`);
         throw new DiskError(`copy failed: ${tail}`);
       }
       say("verifying the copy");
-      const diff = compareTrees(t.root, inside, ["lost+found"]);
-      if (diff) throw new DiskError(`the copy differs from the rootfs: ${diff}`);
+      const diff = compareTrees(t.data, inside, t.layered ? [] : ["lost+found"]);
+      if (diff) throw new DiskError(`the copy differs from ${t.data}: ${diff}`);
       const top = fs.statSync(inside);
-      if ((top.mode & 0o7777) !== (rootStat.mode & 0o7777) || top.uid !== rootStat.uid || top.gid !== rootStat.gid) throw new DiskError("the copy's top directory differs from the rootfs's (mode or owner)");
+      if ((top.mode & 0o7777) !== (rootStat.mode & 0o7777) || top.uid !== rootStat.uid || top.gid !== rootStat.gid) throw new DiskError(`the copy's top directory differs from ${t.data} (mode or owner)`);
     });
     run(["e2fsck", "-f", "-n", partial], "checking the new image");
     checkInterrupted();
@@ -155,42 +170,15 @@ async function imageCreate(t: DiskTarget, size: number, rootStat: fs.Stats, say:
     // the image at every step.
     fs.renameSync(partial, t.image);
     done = true;
-    const aside = path.join(path.dirname(t.root), `.${path.basename(t.root)}.pre-disk-${process.pid}`);
-    fs.renameSync(t.root, aside);
-    fs.mkdirSync(t.root, { mode: rootStat.mode & 0o7777 });
-    fs.chownSync(t.root, rootStat.uid, rootStat.gid);
+    const aside = path.join(path.dirname(t.data), `.${path.basename(t.data)}.pre-disk-${process.pid}`);
+    fs.renameSync(t.data, aside);
+    fs.mkdirSync(t.data, { mode: rootStat.mode & 0o7777 });
+    fs.chownSync(t.data, rootStat.uid, rootStat.gid);
     say(`removing the old tree (the image ${t.image} holds it now)`);
     removeTree(aside);
   } finally {
     if (!done) fs.rmSync(partial, { force: true });
     if (lstatOrNull(mnt)) fs.rmdirSync(mnt);
-  }
-}
-
-/**
- * Mount an image in a mount namespace of its own (unshare), held by a shell
- * that waits on its stdin, and hand fn the path that reaches the mount through
- * /proc/PID/root. The host never sees the mount: when we close the pipe, or
- * die, the shell exits, the namespace goes, and the loop device with it.
- */
-async function withMounted<T>(image: string, mnt: string, fn: (inside: string) => Promise<T>): Promise<T> {
-  fs.mkdirSync(mnt, { mode: 0o700 });
-  const script = 'mount -t ext4 -o loop -- "$1" "$2" || exit 1; echo mounted; read -r _';
-  const child = spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", image, mnt], { stdio: ["pipe", "pipe", "pipe"] });
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const mounted = await new Promise<boolean>((resolve) => {
-    child.stdout.once("data", () => resolve(true));
-    void exited.then(() => resolve(false));
-  });
-  try {
-    if (!mounted) throw new DiskError(`cannot mount ${image}: ${err.trim()}`);
-    return await fn(`/proc/${child.pid}/root${mnt}`);
-  } finally {
-    child.stdin.end();
-    await exited;
-    for (let i = 0; loopsOf(image).length && i < 30; i++) await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -200,13 +188,15 @@ export async function diskGrow(paths: Paths, name: string, sizeText: string, say
   const t = diskTarget(paths, name);
   const size = parseSize(sizeText);
   const hasImage = lstatOrNull(t.image) !== null;
-  if (!hasImage && projectOf(t.root).id) {
+  if (!hasImage && !t.layered && projectOf(t.root).id) {
     projectGrow(t, size, say);
   } else if (!hasImage) {
     throw new DiskError(`${name} has no disk (no image ${t.image}, no project quota on ${t.root}): containerctl disk create ${name}`);
   } else {
-    await notInUse(paths, t, `disk grow ${name}`);
-    await guarded(async () => imageResize(t, size, say));
+    await locked(t, `disk grow ${name}`, async () => {
+      await notInUse(paths, t, `disk grow ${name}`);
+      await guarded(async () => imageResize(t, size, say));
+    });
   }
   if (t.limit !== size) say(`note: set Disk=${sizeText} in ${t.spec.file} (it says ${t.limit === null ? "nothing" : human(t.limit)})`);
 }
@@ -279,8 +269,8 @@ export function diskCheck(paths: Paths, name: string, live: string | null): Chec
     lines.push(`host: ${human(freeBytes(path.dirname(t.image)))} free on ${path.dirname(t.image)}`);
     return { lines, ok };
   }
-  const p = projectOf(t.root);
-  if (p.id) return projectCheck(t, p, lines);
+  const p = t.layered ? null : projectOf(t.root);
+  if (p?.id) return projectCheck(t, p, lines);
   lines.push(`backing: none (${limit}; DiskBacking=${t.backing}): no image ${t.image}, no project quota on ${t.root}`);
   if (t.backing !== "auto") {
     lines.push(`error: DiskBacking=${t.backing}, so start refuses (containerctl disk create ${name})`);

@@ -66,7 +66,7 @@ export function containerDropIn(spec: ContainerSpec, outputDir: string, after: s
  * device (as systemd-nspawn@.service does for --image=). The runtime denies both
  * again right after the mount where it can (cgroup v1; docs/disk.md).
  */
-function diskDevices(spec: ContainerSpec): Directive[] {
+export function diskDevices(spec: ContainerSpec): Directive[] {
   const v = spec.values;
   if (v.diskBacking === "project" || (typeof v.disk !== "number" && v.diskBacking !== "image")) return [];
   return [["/dev/loop-control", "rw"], ["block-loop", "rw"]].map((w) => ({ section: "Service", key: "DeviceAllow", value: { words: w } }));

@@ -182,7 +182,7 @@ export const KEYS = {
   }),
   diskBacking: key({
     section: "Resources", name: "DiskBacking", type: t.enumOf("auto", "image", "project"), list: false, default: "auto",
-    doc: "What enforces Disk=: image (the root is a sparse ext4 image, RootDirectory.img), project (a project quota on RootDirectory) or auto (whichever containerctl disk create set up). docs/disk.md.",
+    doc: "What enforces Disk=: image (a sparse ext4 image: RootDirectory.img, or a snapshot's RootUpperDirectory.img), project (a project quota on RootDirectory) or auto (whichever containerctl disk create set up). docs/disk.md.",
     systemd: "plan", upstart: "runtime", openvz: [], lxc: [],
   }),
   ioWeight: key({

@@ -5,7 +5,7 @@
 // is attached, a shrink below the contents) changing nothing.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -63,6 +63,14 @@ async function inImage<T>(image: string, fn: (dir: string) => T, opts = "ro"): P
     p.stdin.end();
     await exited;
   }
+}
+
+/** Stop a `containerctl run` as a terminal's Ctrl-C would, and wait for it (at once when it already ended). */
+async function stopRun(run: ChildProcess): Promise<void> {
+  if (run.exitCode !== null || run.signalCode !== null) return;
+  const exited = new Promise((res) => run.on("exit", res));
+  run.kill("SIGTERM");
+  await exited;
 }
 
 const sha = (f: string): string => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
@@ -177,9 +185,19 @@ it("disk create and grow: clear errors for an existing image, an attached image,
   r = h.cli(["disk", "grow", "web", "1G"]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /web has no disk \(no image .*, no project quota on .*\): containerctl disk create web/);
+  // Another disk command at work (its lock, held by a live pid: this test's): refused.
+  const lock = `${imageOf("web")}.lock`;
+  fs.mkdirSync(lock);
+  fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
+  r = h.cli(["disk", "create", "web", "--size", "32M"]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, new RegExp(`disk create web: another disk command works on web \\(pid ${process.pid}, lock .*rootfs\\.img\\.lock\\)`));
+  // A dead owner's lock (a killed run) is taken over.
+  fs.writeFileSync(path.join(lock, "pid"), "999999999");
   r = h.cli(["disk", "create", "web", "--size", "32M"]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /sets no Disk=/);
+  assert.not.ok(fs.existsSync(lock), "the lock is released");
   r = h.cli(["disk", "create", "web", "--size", "32M"]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /web already has a disk image .*rootfs\.img \(containerctl disk grow web SIZE resizes it\)/);
@@ -242,16 +260,29 @@ it("disk create killed with SIGKILL while copying: no mount, no loop device left
   assert.equal(fs.readdirSync(path.dirname(R)).sort(), ["rootfs", "rootfs.img"], "the .partial and scratch directory of the killed run are gone");
 });
 
-it("create --disk: Disk= in the spec and the rootfs in an image; containerctl run mounts it inside the container only; clone refuses it", async () => {
+it("create --disk: Disk= in the spec and the rootfs in an image; clone copies the image; containerctl run mounts it inside the container only", async () => {
   const name = `dk${process.pid}`;
   let r = h.cli(["create", name, "--busybox", "--disk", "48M"]);
   assert.is(r.code, 0, r.stderr);
   assert.match(fs.readFileSync(path.join(h.paths.configDir, `${name}.container`), "utf8"), /^\[Resources\]\nDisk=48M$/m);
   assert.equal(fs.readdirSync(rootOf(name)), []);
   assert.is(fs.statSync(imageOf(name)).size, 48 * 1024 * 1024);
+  // clone copies the image and gives the copy its own name inside it; a snapshot is refused.
+  const srcSha = sha(imageOf(name));
   r = h.cli(["clone", name, "copy"]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(fs.readdirSync(path.dirname(rootOf("copy"))).sort(), ["rootfs", "rootfs.img"]);
+  assert.equal(fs.readdirSync(rootOf("copy")), []);
+  assert.is(sha(imageOf(name)), srcSha, "the source image is untouched");
+  assert.ok(fs.statSync(imageOf("copy")).blocks * 512 < 24 * 1024 * 1024, "the copy is sparse");
+  await inImage(imageOf("copy"), (d) => assert.is(fs.readFileSync(path.join(d, "etc/hostname"), "utf8"), "copy\n"));
+  await inImage(imageOf(name), (d) => assert.is(fs.readFileSync(path.join(d, "etc/hostname"), "utf8"), `${name}\n`));
+  assert.match(fs.readFileSync(path.join(h.paths.configDir, "copy.container"), "utf8"), /^Disk=48M$/m);
+  assert.equal(loops(h.root), []);
+  r = h.cli(["clone", name, "snap", "--snapshot"]);
   assert.is(r.code, 1);
-  assert.match(r.stderr, /root filesystem is the disk image .*rootfs\.img; cloning a container with a disk image is not supported yet/);
+  assert.match(r.stderr, /root filesystem is the disk image .*rootfs\.img; a snapshot of it is not supported yet \(a full clone is\)/);
+  assert.not.ok(fs.existsSync(path.join(h.paths.libDir, "snap")));
 
   // The foreground path without systemd: the CLI renders the plan from the spec, runtime/start mounts the image.
   const run = h.spawnCli(["run", name]);
@@ -269,10 +300,50 @@ it("create --disk: Disk= in the spec and the rootfs in an image; containerctl ru
     assert.equal(mountsUnder(h.root), [], "nothing mounted on the host");
     assert.is(loops(h.root).length, 1);
   } finally {
-    run.kill("SIGTERM");
-    await new Promise((res) => run.on("exit", res));
+    await stopRun(run);
   }
   assert.ok(await waitFor(() => loops(h.root).length === 0, 3000), "the loop device went with the container");
+});
+
+it("a snapshot's disk: disk create moves its upper layer into UPPER.img (upper/ and work/); run mounts it under the overlay; the guest gets ENOSPC; the base is untouched", async () => {
+  const base = `dkb${process.pid}`, snap = `dks${process.pid}`;
+  assert.is(h.cli(["create", base, "--busybox"]).code, 0);
+  let r = h.cli(["clone", base, snap, "--snapshot"]);
+  assert.is(r.code, 0, r.stderr);
+  const upper = path.join(h.paths.libDir, snap, "upper");
+  fs.writeFileSync(path.join(upper, "mine"), "kept\n"); // a change the snapshot already has
+  fs.appendFileSync(path.join(h.paths.configDir, `${snap}.container`), "\n[Resources]\nDisk=32M\n");
+  const baseBefore = listing(rootOf(base));
+  r = h.cli(["disk", "create", snap, "--backing", "project"]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /is a snapshot \(an overlay root\): its disk can only be an image/);
+  r = h.cli(["disk", "create", snap]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(fs.readdirSync(upper), [], "the upper directory is the image's mount point now");
+  assert.is(fs.statSync(`${upper}.img`).size, 32 * 1024 * 1024);
+  await inImage(`${upper}.img`, (d) => {
+    assert.equal(fs.readdirSync(d).sort(), ["lost+found", "upper", "work"]);
+    assert.is(fs.readFileSync(path.join(d, "upper/mine"), "utf8"), "kept\n");
+  });
+
+  const run = h.spawnCli(["run", snap]);
+  let out = "";
+  run.stderr!.on("data", (d) => (out += d));
+  try {
+    assert.ok(await waitFor(() => h.cli(["exec", snap, "--", "true"]).code === 0, 10_000), `exec in the running snapshot: ${out}`);
+    assert.is(h.cli(["exec", snap, "--", "cat", "/mine"]).stdout, "kept\n");
+    assert.is(h.cli(["exec", snap, "--", "cat", "/etc/hostname"]).stdout, `${snap}\n`);
+    const fill = h.cli(["exec", snap, "--", "dd", "if=/dev/zero", "of=/fill", "bs=1M", "count=100"]);
+    assert.match(fill.stderr, /No space left on device/, fill.stderr);
+    assert.equal(mountsUnder(h.root), [], "nothing mounted on the host");
+  } finally {
+    await stopRun(run);
+  }
+  assert.ok(await waitFor(() => loops(h.root).length === 0, 3000), "the loop device went with the container");
+  assert.equal(listing(rootOf(base)), baseBefore, "the base (the lower layer) is untouched");
+  const c = h.cli(["disk", "check", snap]);
+  assert.is(c.code, 0, c.stdout + c.stderr);
+  assert.match(c.stdout, /^backing: image .*upper\.img \(32\.0M/m);
 });
 
 test.run();

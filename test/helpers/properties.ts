@@ -11,7 +11,7 @@
 import { buildSpec, type ContainerSpec, type SpecFile } from "../../generator/spec/load";
 import { formatSpecError, type SpecError } from "../../generator/spec/errors";
 import { KEYS, KEY_IDS, type KeyDef } from "../../generator/spec/keys";
-import { renderSystemd } from "../../generator/render/systemd";
+import { diskDevices, renderSystemd } from "../../generator/render/systemd";
 import type { Tree } from "../../generator/tree";
 import { ValueError } from "../../generator/spec/values";
 import { directiveKeys, parsePlan, parseUnit, splitWords, unescapeSpecifiers } from "./unit-file";
@@ -37,15 +37,9 @@ export function errorViolations(errors: readonly SpecError[], files: readonly st
 }
 
 /** The directives the drop-in of `spec` should hold, from the key table (not from the renderer). */
-/** Disk= on an image: the unit must let runtime/disk reach the loop devices (docs/disk.md). */
-function diskOnImage(v: ContainerSpec["values"]): boolean {
-  return v.diskBacking !== "project" && (typeof v.disk === "number" || v.diskBacking === "image");
-}
-
 export function expectedDirectives(spec: ContainerSpec, chained: boolean): string[] {
   const out = ["Unit.SourcePath", "Unit.RequiresMountsFor", "Service.Environment"];
   if (chained) out.push("Unit.After");
-  if (diskOnImage(spec.values)) out.push("Service.DeviceAllow", "Service.DeviceAllow");
   for (const id of KEY_IDS) {
     const def = KEYS[id] as KeyDef<any>;
     if (typeof def.systemd === "string") continue;
@@ -53,6 +47,8 @@ export function expectedDirectives(spec: ContainerSpec, chained: boolean): strin
     if (v === undefined) continue;
     for (const x of def.list ? (v as unknown[]) : [v]) if (def.systemd.value(x) !== null) out.push(`${def.systemd.section}.${def.systemd.directive}`);
   }
+  // Disk= with an image: the loop devices the runtime's mount needs (docs/disk.md).
+  for (const d of diskDevices(spec)) out.push(`${d.section}.${d.key}`);
   return out.sort();
 }
 
@@ -103,8 +99,8 @@ export function treeViolations(specs: readonly ContainerSpec[], tree: Tree, outp
             break;
           case "DeviceAllow": {
             const w = splitWords(x.value);
-            const loop = diskOnImage(v) && w?.length === 2 && w[1] === "rw" && (w[0] === "/dev/loop-control" || w[0] === "block-loop");
-            if (!w || w.length !== 2 || (!loop && !v.devices.some((d) => d.device === w[0] && d.access === w[1]))) fail("does not round-trip");
+            const disk = diskDevices(spec).some((d) => JSON.stringify((d.value as { words: string[] }).words) === JSON.stringify(w));
+            if (!w || !(disk || v.devices.some((d) => d.device === w[0] && d.access === w[1])) || w.length !== 2) fail("does not round-trip");
             break;
           }
           case "IOReadBandwidthMax":

@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { setProjectId } from "../../generator/create/disk-project";
 import { makeBusyboxGuest } from "../lib/busybox-guest";
 import { CLI, TestContainer, planText, buildHelper, hostSnapshot, processesOf, sleep } from "../lib/runtime-harness";
 
@@ -237,6 +238,27 @@ test("a project id on a filesystem without project quotas: start refuses; disk c
   } finally {
     c.destroy();
     umount((t as { mnt: string }).mnt);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the project id goes on every file and directory (+P on directories), special files skipped; new files inherit it", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containerctl-rt-prj-"));
+  const t = testFs(dir, "xfs", false) as { mnt: string };
+  try {
+    const root = makeBusyboxGuest(path.join(t.mnt, "c"));
+    fs.mkdirSync(path.join(root, "root/deep/er"), { recursive: true });
+    fs.writeFileSync(path.join(root, "root/deep/er/f"), "x");
+    assert.is(spawnSync("mknod", [path.join(root, "root/null"), "c", "1", "3"]).status, 0);
+    assert.is(spawnSync("mkfifo", [path.join(root, "root/fifo")]).status, 0);
+    setProjectId(root, 4243);
+    const ids = spawnSync("sh", ["-c", "find \"$1\" -xdev \\( -type f -o -type d \\) -exec lsattr -pd -- {} + | awk '{print $1}' | sort | uniq -c", "sh", root], { encoding: "utf8" }).stdout.trim();
+    assert.match(ids, /^\d+ 4243$/, `one project id on everything: ${ids}`);
+    assert.match(spawnSync("lsattr", ["-pd", path.join(root, "root/deep")], { encoding: "utf8" }).stdout, /^ *4243 \S*P\S* /);
+    fs.writeFileSync(path.join(root, "root/deep/er/new"), "y");
+    assert.match(spawnSync("lsattr", ["-pd", path.join(root, "root/deep/er/new")], { encoding: "utf8" }).stdout, /^ *4243 /, "a new file inherits it");
+  } finally {
+    umount(t.mnt);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

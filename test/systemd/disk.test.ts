@@ -19,15 +19,17 @@ const IMG = "/var/lib/containerctl/dk/rootfs.img";
 
 // Runs inside the guest at boot: fill the disk, then reach for the loop devices
 // through a devtmpfs of its own (mknod is denied anyway: the policy has no 'm').
-const JOB = `
-dd if=/dev/zero of=/fill bs=1M count=100
-echo dd=$?
-rm /fill
+const LOOPS = `
 mkdir -p /tmp/d && mount -t devtmpfs devtmpfs /tmp/d && echo devtmpfs=mounted
 head -c 1 /tmp/d/loop-control >/dev/null; echo loopctl=$?
 for i in 0 1 2 3 4 5 6 7; do head -c 512 /tmp/d/loop$i >/dev/null && echo loop$i=read; done
 echo loop=done
 `;
+const JOB = `
+dd if=/dev/zero of=/fill bs=1M count=100
+echo dd=$?
+rm /fill
+${LOOPS}`;
 
 const skip = unavailableReason() ?? runtimeMissing();
 if (skip) {
@@ -43,6 +45,9 @@ if (skip) {
     h = SystemdHarness.create({ lxcConfig: devs.map((d) => `lxc.mount.entry = /dev/${d} dev/${d} none bind,optional,create=file 0 0`) });
     h.boot();
     makeBusyboxGuest(h, "dk", TOKEN, { job: JOB });
+    // Disk= without a disk yet: the unit allows loop devices all the same (it cannot know); start denies them at once.
+    makeBusyboxGuest(h, "nodisk", TOKEN, { job: LOOPS });
+    h.writeFile("/etc/containerctl/nodisk.container", "[Container]\nRootDirectory=/var/lib/containerctl/nodisk/rootfs\nGuest=sysvinit\nStopTimeout=5s\n[Resources]\nDisk=32M\n");
     h.writeFile("/etc/containerctl/dk.container", "[Container]\nRootDirectory=/var/lib/containerctl/dk/rootfs\nGuest=sysvinit\nStopTimeout=5s\n[Resources]\nDisk=32M\n");
     const r = h.run("containerctl disk create dk", { timeoutMs: 60_000 });
     assert.is(r.code, 0, r.stdout + r.stderr);
@@ -72,6 +77,16 @@ if (skip) {
     assert.match(out, /head: \/tmp\/d\/loop0: Operation not permitted/, out);
     assert.not.match(out, /loopctl=0/, out);
     assert.not.match(out, /loop\d=read/, out);
+  });
+
+  test("Disk= without a disk: the container starts with a warning, and its guest cannot use loop devices either", () => {
+    h.sh("systemctl start container@nodisk.service");
+    const out = (): string => h.run("cat /var/lib/containerctl/nodisk/rootfs/job.out 2>/dev/null").stdout;
+    assert.ok(waitFor(() => /loop=done/.test(out()), 30_000), `the job did not end: ${out()}`);
+    assert.match(out(), /devtmpfs=mounted/);
+    assert.not.match(out(), /loop\d=read/, out());
+    assert.ok(unitJournalLine(h, "container@nodisk.service", /Disk= is not enforced/), "the warning is in the journal");
+    h.sh("systemctl stop container@nodisk.service");
   });
 
   test("disk check sees the running guest's full disk; stop releases the loop device", () => {
