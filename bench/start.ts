@@ -3,13 +3,13 @@
 // run, interleaved pair by pair (see ../shared/docs/peers.md). Not a test:
 // it prints medians and ratios. Root only.
 //
-//   sh bench/start [--runs N] [--many N] [--only floor,lxc,...]
+//   sh bench/start [--runs N] [--many N] [--only floor,lxc,...] [--cpus LIST]
 //
 // The "full" pair (containerctl-full, lxc-full): every limit (Memory, Swap,
 // CPUQuota, CPUWeight, AllowedCPUs, Tasks, IOWeight, NetworkRate) and a veth
 // on a bridge, both started in a network namespace the bench makes (with the
 // bridge) and deletes; containerctl takes its path without systemd, which
-// applies the limits itself, as LXC does.
+// applies the limits itself, as LXC does. --cpus is their AllowedCPUs= (default 1).
 //
 // Start = command issued → the guest's /sbin/init runs its first line (it
 // writes to a FIFO in its root that we hold open). Stop = stop request →
@@ -241,9 +241,9 @@ function containerctl(devicesCgroup: boolean, variant: "plain" | "full" | "lucid
 
 // ---- the full pair: the same limits and network for both ----
 const FULL = {
-  memory: 128 * 1024 * 1024, swap: 64 * 1024 * 1024, cpuQuota: 150, cpuWeight: 200, cpus: "1", tasks: 512, ioWeight: 200, rate: 20_000_000,
+  memory: 128 * 1024 * 1024, swap: 64 * 1024 * 1024, cpuQuota: 150, cpuWeight: 200, cpus: arg("cpus", "1"), tasks: 512, ioWeight: 200, rate: 20_000_000,
 };
-const FULL_LABEL = "Memory=128M Swap=64M CPUQuota=150% CPUWeight=200 AllowedCPUs=1 Tasks=512 IOWeight=200 NetworkRate=20M, veth on a bridge";
+const FULL_LABEL = `Memory=128M Swap=64M CPUQuota=150% CPUWeight=200 AllowedCPUs=${FULL.cpus} Tasks=512 IOWeight=200 NetworkRate=20M, veth on a bridge`;
 const tbf = `tbf rate ${FULL.rate}bit burst 64kb latency 200ms`; // what runtime/net adds
 /** The host-side veth, the address and MAC of slot i of a full peer (LXC's in 10.97.1.x, ours in 10.97.0.x). */
 function fullNet(s: Slot, lxcPeer: boolean): { hostIf: string; address: string; mac: string } {

@@ -127,8 +127,8 @@ test("CPUQuota=50%: two burners inside get about half a CPU; a second container 
   const b = new TestContainer("cpufree");
   const burners: ChildProcess[] = [];
   try {
-    // CPUWeight=10000 (cpu.shares 102400): A wins against whatever else runs on these shared
-    // cores, so what holds it back is its quota, not the neighbours.
+    // CPUWeight=10000 (cpu.shares 102400): against B, its sibling, A always gets its fill, so
+    // B's loop does not eat into A's quota.
     a.start({ stopTimeout: "2", extra: ["limit_cpu_quota\t50", "limit_cpu_weight\t10000"] });
     b.start({ stopTimeout: "2" });
     await a.waitOutput(/init up/);
@@ -143,13 +143,18 @@ test("CPUQuota=50%: two burners inside get about half a CPU; a second container 
     assert.is(read(`${cpuA}/cpu.shares`), "102400");
 
     // Two busy loops in A (two cores here: unlimited, they could take both), one in B beside them.
-    const loop = "timeout 8 sh -c 'while :; do :; done'";
+    const loop = "timeout 20 sh -c 'while :; do :; done'";
     for (const [c, cmd] of [[a, `${loop} & ${loop} & wait`], [b, loop]] as const) {
       const [node, ...args] = execArgv(c.name, cmd);
       burners.push(spawn(node, args, { stdio: "ignore" }));
     }
-    await sleep(1500); // node's start, the exec, the first periods
+    // Measured once both burn (node's start and the exec take a while on a busy machine).
     const usage = (d: string): number => Number(read(`${d}/cpuacct.usage`)); // ns
+    const [a0, b0] = [usage(acctA), usage(acctB)];
+    for (let i = 0; usage(acctA) - a0 < 2e8 || usage(acctB) - b0 < 2e7; i++) {
+      assert.ok(i < 300, "the burners did not start within 15 s");
+      await sleep(50);
+    }
     const throttled0 = field(`${cpuA}/cpu.stat`, "nr_throttled");
     const [ua0, ub0, t0] = [usage(acctA), usage(acctB), process.hrtime.bigint()];
     await sleep(4000);
@@ -159,13 +164,14 @@ test("CPUQuota=50%: two burners inside get about half a CPU; a second container 
     const shareB = (ub1 - ub0) / wall;
     const note = `A (quota 50%, 2 loops) got ${(shareA * 100).toFixed(0)}% of a CPU, B (no quota, 1 loop) ${(shareB * 100).toFixed(0)}%, over ${(wall / 1e9).toFixed(1)} s`;
     console.log(`CPUQuota=50%: ${note}`);
-    // The upper bound is the quota's doing; the lower one says A got its quota (its weight
-    // puts it ahead of the other work that shares these cores).
+    // The upper bound is the quota's doing. The lower one only says A was not held far below
+    // it: both cores are shared with other work on these machines, and A's group competes
+    // with everything else on the host (its weight counts among its siblings only).
     assert.ok(shareA <= 0.6, `over the quota: ${note}`);
-    assert.ok(shareA >= 0.35, `far under the quota: ${note}`);
+    assert.ok(shareA >= 0.2, `far under the quota: ${note}`);
     assert.ok(field(`${cpuA}/cpu.stat`, "nr_throttled") > throttled0, `A's cgroup was throttled: ${read(`${cpuA}/cpu.stat`)}`);
     // B and the host are not held back by A's quota.
-    assert.ok(shareB > 0.05, `B still gets CPU: ${note}`);
+    assert.ok(shareB > 0.02, `B still gets CPU: ${note}`);
     assert.is(inside(b, "echo alive", 10000).stdout, "alive\n", "B answers while the burners run");
     assert.is(spawnSync("true").status, 0, "the host still runs programs");
 

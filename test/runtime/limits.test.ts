@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CLI, RUNTIME_DIR, TestContainer, buildHelper, cgroupOf, diskOf } from "../lib/runtime-harness";
+import { CLI, RUNTIME_DIR, TestContainer, buildHelper, cgroupOf, diskOf, processesOf } from "../lib/runtime-harness";
 
 buildHelper();
 
@@ -76,7 +76,7 @@ function fakeCgroup(files: string[], v2: boolean): string {
   return d;
 }
 const limits = (dir: string, plan: string, env: Record<string, string> = {}) =>
-  spawnSync("sh", [path.join(RUNTIME_DIR, "limits"), dir], { input: plan, encoding: "utf8", env: { ...process.env, ...env } });
+  spawnSync("sh", [path.join(RUNTIME_DIR, "limits"), ...(dir ? [dir] : [])], { input: plan, encoding: "utf8", env: { ...process.env, ...env } });
 
 test("v2 (stand-in directory): memory.max, memory.swap.max, cpu.max, cpu.weight, cpuset, pids.max, io", () => {
   const d = fakeCgroup(["memory.max", "memory.swap.max", "cpu.max", "cpu.weight", "cpuset.cpus", "pids.max", "io.weight", "io.max"], true);
@@ -128,22 +128,58 @@ test("MemoryLow= and IOPS limits (stand-in directories): memory.low and io.max r
   }
 });
 
-test("infinity becomes max (v2) and -1 (v1); files the kernel does not offer are skipped", () => {
+test("infinity becomes max (v2) and -1 (v1); a file the kernel does not offer is skipped, with a warning for a soft limit", () => {
+
   const v2 = fakeCgroup(["memory.max", "pids.max"], true);
-  const v1 = fakeCgroup(["memory.limit_in_bytes"], false); // no memsw: no swap accounting
+  const v1 = fakeCgroup(["memory.limit_in_bytes", "pids.max"], false); // no memsw: no swap accounting
   try {
-    const plan = "limit_memory\tinfinity\nlimit_tasks\tinfinity\nlimit_cpu_quota\t50\n";
-    assert.is(limits(v2, plan).status, 0);
+    const plan = "limit_memory\tinfinity\nlimit_tasks\tinfinity\nlimit_swap\t1048576\n";
+    const r2 = limits(v2, plan);
+    assert.is(r2.status, 0, r2.stderr);
     assert.is(read(path.join(v2, "memory.max")), "max");
     assert.is(read(path.join(v2, "pids.max")), "max");
-    assert.not.ok(fs.existsSync(path.join(v2, "cpu.max")), "no cpu controller enabled: nothing written");
-    const r = limits(v1, plan, { CONTAINERCTL_CGROUP_V1: "memory" });
-    assert.is(r.status, 0, r.stderr);
+    assert.match(r2.stderr, /warning: not applied, no cgroup here offers it: Swap=/);
+    const r1 = limits(v1, plan, { CONTAINERCTL_CGROUP_V1: "memory,pids" });
+    assert.is(r1.status, 0, r1.stderr);
     assert.is(read(path.join(v1, "memory.limit_in_bytes")), "-1");
-    assert.not.ok(fs.existsSync(path.join(v1, "memory.memsw.limit_in_bytes")));
+    assert.is(read(path.join(v1, "pids.max")), "max");
+    assert.not.ok(fs.existsSync(path.join(v1, "memory.memsw.limit_in_bytes")), "no file made up");
+    assert.match(r1.stderr, /Swap=/);
   } finally {
     fs.rmSync(v2, { recursive: true, force: true });
     fs.rmSync(v1, { recursive: true, force: true });
+  }
+});
+
+test("a hard limit that no cgroup can carry is refused, not silently dropped", () => {
+  const v2 = fakeCgroup(["memory.max"], true); // the cpu and pids controllers not enabled here
+  try {
+    const r = limits(v2, "limit_memory\t1048576\nlimit_cpu_quota\t50\nlimit_tasks\t10\nlimit_cpu_weight\t50\n");
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /cannot apply CPUQuota= Tasks=: no writable cgroup here offers the controller; refusing/);
+    assert.match(r.stderr, /warning: .*CPUWeight=/);
+    const none = limits("", "limit_memory\t1048576\n");
+    assert.is(none.status, 1, "no cgroup at all");
+    assert.match(none.stderr, /cannot apply Memory=/);
+  } finally {
+    fs.rmSync(v2, { recursive: true, force: true });
+  }
+});
+
+test("start refuses a container whose Memory= cannot be applied (no cgroup hierarchy visible), and leaves nothing", async () => {
+  const c = new TestContainer("nocg");
+  try {
+    // The cgroup hierarchies unmounted in a mount namespace of the start's own: no writable
+    // cgroup, as where /sys/fs/cgroup is not mounted (`ip netns exec` makes such a view).
+    const hide = ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'for d in /sys/fs/cgroup/*; do umount -l "$d"; done; exec "$@"', "sh"];
+    c.start({ extra: ["limit_memory\t67108864"] }, {}, undefined, hide);
+    const exit = await c.waitExit();
+    assert.is.not(exit.code, 0);
+    assert.match(c.stderr, /cannot apply Memory=: no writable cgroup here/);
+    assert.not.match(c.stdout, /init up/, "the guest never ran");
+    assert.equal(processesOf(c.name), []);
+  } finally {
+    c.destroy();
   }
 });
 
