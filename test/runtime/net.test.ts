@@ -2,24 +2,30 @@
 // namespace this test makes (the "host" the containers attach to; nothing
 // touches the machine's own network): a bridged veth and a routed veth,
 // addresses, MAC, gateway, reachability both ways and between the two,
-// the rate shaping on the host side, and nothing left after stop.
+// the rate shaping on the host side, and nothing left after stop; two bridged
+// interfaces on two bridges (ExtraInterface=, runtime/net-extra), cleaned up
+// after a stop and after kill -9 of the helper.
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { busyboxBinary } from "../lib/busybox-guest";
-import { TestContainer, buildHelper, guestInit, nsenterArgv, processesOf, sleep } from "../lib/runtime-harness";
+import { RUNTIME_DIR, TestContainer, buildHelper, guestInit, nsenterArgv, processesOf, sleep } from "../lib/runtime-harness";
 
 buildHelper();
 const NS = `cct${process.pid}`;
 const inNs = (...cmd: string[]) => spawnSync("ip", ["netns", "exec", NS, ...cmd], { encoding: "utf8", timeout: 15000 });
 const IFA = `vc-a${process.pid % 100000}`;
 const IFB = `vc-b${process.pid % 100000}`;
+const IFC = `vc-c${process.pid % 100000}`;
+const IFC1 = `vc1-c${process.pid % 100000}`;
 
 test.before(() => {
   assert.is(spawnSync("ip", ["netns", "add", NS]).status, 0);
   for (const c of [
     ["ip", "link", "set", "lo", "up"], ["ip", "link", "add", "br0", "type", "bridge"], ["ip", "addr", "add", "10.99.0.1/24", "dev", "br0"],
     ["ip", "link", "set", "br0", "up"], ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
+    ["ip", "link", "add", "br1", "type", "bridge"], ["ip", "addr", "add", "10.98.0.1/24", "dev", "br1"], ["ip", "link", "set", "br1", "up"],
   ]) assert.is(inNs(...c).status, 0, c.join(" "));
 });
 
@@ -85,6 +91,65 @@ test("bridged and routed veths: addresses, MAC, routes, reachability, shaping; g
   } finally {
     a.destroy();
     b.destroy();
+  }
+});
+
+/** runtime/cleanup as ExecStopPost= runs it, in the test's "host" namespace (where the host sides are). */
+function cleanupInNs(c: TestContainer): void {
+  const r = spawnSync("ip", ["netns", "exec", NS, "env", `CONTAINERCTL_PLAN=${c.planFile}`, `${RUNTIME_DIR}/cleanup`, c.name], { encoding: "utf8" });
+  assert.is(r.status, 0, r.stderr);
+}
+const hostSides = () => inNs("ip", "-o", "link").stdout.split("\n").filter((l) => l.includes(IFC) || l.includes(IFC1));
+
+test("two bridged interfaces on two bridges: addresses, MACs, routes, reachability; host sides gone after stop and after kill -9", async () => {
+  const c = new TestContainer("nic2");
+  const plan = {
+    netType: "veth", stopTimeout: "2",
+    extra: net([["net_host_ifname", IFC], ["net_mac", "02:00:00:98:00:0a"], ["net_bridge", "br0"], ["net_address", "10.99.0.30/24"],
+      ["net_gateway", "10.99.0.1"],
+      ["net_extra", "eth1", IFC1, "02:00:00:98:00:0b", "bridge", "br1"], ["net_extra_host_mac", "eth1", "02:00:00:98:00:fe"],
+      ["net_extra_address", "eth1", "10.98.0.30/24"], ["net_extra_address", "eth1", "fd98::30/64"], ["net_extra_route", "eth1", "10.97.0.0/16", "10.98.0.1"]]),
+  };
+  try {
+    for (const end of ["stop", "kill -9 of the helper"]) {
+      c.start(plan, {}, undefined, ["ip", "netns", "exec", NS]);
+      await c.waitOutput(/init up/, 8000);
+      const shown = inside(c, "ip -o addr show; ip -o link show; ip route").stdout;
+      assert.match(shown, /eth0 +inet 10\.99\.0\.30\/24/);
+      assert.match(shown, /eth1 +inet 10\.98\.0\.30\/24/);
+      assert.match(shown, /eth1 +inet6 fd98::30\/64/);
+      assert.match(shown, /eth0.*link\/ether 02:00:00:98:00:0a/);
+      assert.match(shown, /eth1.*link\/ether 02:00:00:98:00:0b/);
+      assert.match(shown, /default via 10\.99\.0\.1 dev eth0/);
+      assert.match(shown, /10\.97\.0\.0\/16 via 10\.98\.0\.1 dev eth1/);
+      assert.match(inNs("ip", "-o", "link", "show", "dev", IFC).stdout, /master br0/);
+      const host1 = inNs("ip", "-o", "link", "show", "dev", IFC1).stdout;
+      assert.match(host1, /master br1/);
+      assert.match(host1, /link\/ether 02:00:00:98:00:fe/, "host-mac on the host side");
+      // Reachable on both, each through its own bridge.
+      assert.is(inNs(busyboxBinary(), "ping", "-c1", "-W2", "10.99.0.30").status, 0, "host -> eth0 on br0");
+      assert.is(inNs(busyboxBinary(), "ping", "-c1", "-W2", "10.98.0.30").status, 0, "host -> eth1 on br1");
+      assert.is(inside(c, "ping -c1 -W2 10.98.0.1").code, 0, "eth1 -> br1");
+      assert.match(inNs("ip", "neigh", "show", "10.98.0.30").stdout, /02:00:00:98:00:0b/, "br1 saw eth1's MAC");
+
+      if (end === "stop") {
+        await stopped(c);
+      } else {
+        const init = guestInit(c.name);
+        const helper = Number(/^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${init}/status`, "utf8"))![1]);
+        process.kill(helper, "SIGKILL");
+        await c.waitExit();
+      }
+      cleanupInNs(c);
+      assert.equal(hostSides(), [], `host sides gone after ${end}`);
+    }
+    // The kernel removes a dead namespace's veths by itself, only later; cleanup deletes
+    // what is still there at once (here: stand-ins for both host sides, as a crash mid-start can leave).
+    for (const n of [IFC, IFC1]) assert.is(inNs("ip", "link", "add", n, "type", "bridge").status, 0);
+    cleanupInNs(c);
+    assert.equal(hostSides(), [], "cleanup deletes every host side the plan names");
+  } finally {
+    c.destroy();
   }
 });
 
