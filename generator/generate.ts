@@ -5,6 +5,7 @@
 import type { SpecError } from "./spec/errors";
 import { type ContainerSpec, listSpecNames, loadSpec, readConfigDir } from "./spec/load";
 import { hostInterfaces } from "./render/derive";
+import { KEYS } from "./spec/keys";
 import { type RenderFailure, renderSystemd } from "./render/systemd";
 import type { Tree } from "./tree";
 
@@ -47,7 +48,7 @@ function dropCollisions(l: LoadedSpecs): LoadedSpecs {
       const others = group.filter((o) => o.spec !== s).map((o) => o.spec.name).join(", ");
       const message = `host interface name '${ifn}' collides with container ${others}; rename one`;
       const o = extra === null ? undefined : s.itemOrigins?.extraInterfaces?.[extra];
-      l.errors.push(o ? { file: o.file, line: o.line, section: "Network", key: "ExtraInterface", message } : { file: s.file, line: 0, message });
+      l.errors.push(o ? { file: o.file, line: o.line, section: KEYS.extraInterfaces.section, key: KEYS.extraInterfaces.name, message } : { file: s.file, line: 0, message });
     }
   }
   return bad.size ? { ...l, specs: l.specs.filter((s) => !bad.has(s)) } : l;

@@ -63,7 +63,7 @@ function mapNetif(cx: RuleContext, devs: NetifEntry[], typeLine: string): void {
       if (d.bridge) result.push(cx.set("bridge", d.bridge, netif));
       if (d.mac) result.push(cx.set("mac", d.mac, netif));
       if (d.ifname && d.ifname !== "eth0") lost.push(`the guest name ${d.ifname} (the first interface is always eth0)`);
-      if (d.host_mac) lost.push(`host_mac ${d.host_mac} (eth0's host side gets a MAC of the kernel's choice)`);
+      if (d.host_mac) result.push(cx.set("hostMac", d.host_mac, netif));
       how = `eth0, ${d.bridge ? `bridged veth on ${d.bridge}` : "a veth with no bridge in OpenVZ: routed here"}`;
     } else if (extra === MAX_EXTRA_INTERFACES) {
       notes.push(`device ${i + 1} (${d.ifname ?? "no ifname"}): dropped: a spec has at most ${MAX_EXTRA_INTERFACES + 1} interfaces (set it up by hand)`);
@@ -85,7 +85,7 @@ function mapNetif(cx: RuleContext, devs: NetifEntry[], typeLine: string): void {
       result.push(cx.set("extraInterfaces", words.join(" "), netif));
       how = `${name}, ${d.bridge ? `bridged veth on ${d.bridge}` : "a veth with no bridge in OpenVZ: routed here"}`;
     }
-    if (d.mac) how += " with the same MAC";
+    if (d.mac) how += d.host_mac ? " with the same MACs" : " with the same MAC";
     if (d.host_ifname) lost.push(`host_ifname ${d.host_ifname} (host sides are named after the container)`);
     for (const k of Object.keys(d)) if (!NETIF_FIELDS.includes(k)) lost.push(`${k}=${d[k]}`);
     const ok = d.bridge !== undefined && lost.length === 0;
@@ -97,7 +97,7 @@ function mapNetif(cx: RuleContext, devs: NetifEntry[], typeLine: string): void {
 
 const network: Rule = {
   params: ["IP_ADDRESS", "NETIF"],
-  keys: ["netType", "addresses", "bridge", "mac", "extraInterfaces"],
+  keys: ["netType", "addresses", "bridge", "mac", "hostMac", "extraInterfaces"],
   map(cx) {
     const ip = cx.get("IP_ADDRESS");
     const netif = cx.get("NETIF");

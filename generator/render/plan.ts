@@ -46,6 +46,8 @@ export function renderPlan(spec: ContainerSpec): string {
   if (v.netType === "veth" || v.netType === "macvlan") {
     add("net_host_ifname", hostInterfaceName(spec.name));
     add("net_mac", v.mac ?? derivedMac(spec.name));
+    // HostMACAddress=: set by runtime/net-extra (kept out of runtime/net's eth0 path).
+    if (v.hostMac !== undefined) add("net_host_mac", v.hostMac);
     if (v.bridge) add("net_bridge", v.bridge);
     if (v.netInterface) add("net_link", v.netInterface);
     for (const a of v.addresses) add("net_address", `${a.address}/${a.prefix}`);

@@ -27,13 +27,14 @@ export function validateSpec(spec: ContainerSpec): Problem[] {
 
   // Network: which keys make sense for which type.
   const type = v.netType;
-  const netKeys: KeyId[] = ["bridge", "netInterface", "addresses", "gateways", "mac", "networkRate", "extraInterfaces"];
+  const netKeys: KeyId[] = ["bridge", "netInterface", "addresses", "gateways", "mac", "networkRate", "extraInterfaces", "hostMac"];
   if (type === "none" || type === "host") {
     for (const id of netKeys) if (set(id)) at(id, `conflicts with Type=${type} (no interface of its own)`);
   }
   if (type === "veth" && set("netInterface")) at("netInterface", "applies to Type=macvlan; a veth joins Bridge= or is routed");
   if (type === "macvlan") {
     if (set("bridge")) at("bridge", "conflicts with Type=macvlan (use Interface=)");
+    if (set("hostMac")) at("hostMac", "applies to Type=veth (a macvlan has no host side)");
     if (!set("netInterface")) at("netType", "Type=macvlan needs Interface= (the host interface to attach to)");
   }
   if (type === "host") at("netType", "the container shares the host's network: it can reconfigure host interfaces", true);
@@ -92,6 +93,7 @@ function validateExtraInterfaces(spec: ContainerSpec, seenAddr: Set<string>, atI
   const v = spec.values;
   const names = new Set<string>();
   const macs = new Map<string, string>([[v.mac ?? derivedMac(spec.name), "eth0"]]);
+  if (v.hostMac !== undefined) macs.set(v.hostMac, "eth0's host side");
   const gateways = new Set<number>(v.gateways.map((g) => g.family));
   v.extraInterfaces.forEach((x, i) => {
     const bad = (message: string) => atItem("extraInterfaces", i, message);

@@ -126,7 +126,10 @@ async function runAll(cts: Ct[], label: string): Promise<void> {
     for (const x of cts) await x.c.waitOutput(/init up/, 8000);
     await cts[2].c.waitOutput(/eth1 up/, 8000);
     // NETIF's second device: its own bridge, the MAC from OpenVZ on both ends.
-    const [, host1] = /^net_extra\teth1\t(\S+)\t/m.exec(fs.readFileSync(cts[2].c.planFile, "utf8"))!;
+    const plan = fs.readFileSync(cts[2].c.planFile, "utf8");
+    const [, host0] = /^net_host_ifname\t(\S+)$/m.exec(plan)!;
+    assert.match(inNs("ip", "-o", "link", "show", "dev", host0).stdout, /link\/ether 00:18:51:77:05:31/, `${label}: eth0's host_mac kept`);
+    const [, host1] = /^net_extra\teth1\t(\S+)\t/m.exec(plan)!;
     const link1 = inNs("ip", "-o", "link", "show", "dev", host1).stdout;
     assert.match(link1, /master br78/, `${label}: eth1's host side is on br78`);
     assert.match(link1, /link\/ether 00:18:51:77:06:31/, `${label}: host_mac kept`);

@@ -106,7 +106,7 @@ test("two bridged interfaces on two bridges: addresses, MACs, routes, reachabili
   const plan = {
     netType: "veth", stopTimeout: "2",
     extra: net([["net_host_ifname", IFC], ["net_mac", "02:00:00:98:00:0a"], ["net_bridge", "br0"], ["net_address", "10.99.0.30/24"],
-      ["net_gateway", "10.99.0.1"],
+      ["net_gateway", "10.99.0.1"], ["net_host_mac", "02:00:00:98:00:fd"],
       ["net_extra", "eth1", IFC1, "02:00:00:98:00:0b", "bridge", "br1"], ["net_extra_host_mac", "eth1", "02:00:00:98:00:fe"],
       ["net_extra_address", "eth1", "10.98.0.30/24"], ["net_extra_address", "eth1", "fd98::30/64"], ["net_extra_route", "eth1", "10.97.0.0/16", "10.98.0.1"]]),
   };
@@ -122,7 +122,9 @@ test("two bridged interfaces on two bridges: addresses, MACs, routes, reachabili
       assert.match(shown, /eth1.*link\/ether 02:00:00:98:00:0b/);
       assert.match(shown, /default via 10\.99\.0\.1 dev eth0/);
       assert.match(shown, /10\.97\.0\.0\/16 via 10\.98\.0\.1 dev eth1/);
-      assert.match(inNs("ip", "-o", "link", "show", "dev", IFC).stdout, /master br0/);
+      const host0 = inNs("ip", "-o", "link", "show", "dev", IFC).stdout;
+      assert.match(host0, /master br0/);
+      assert.match(host0, /link\/ether 02:00:00:98:00:fd/, "HostMACAddress= on eth0's host side");
       const host1 = inNs("ip", "-o", "link", "show", "dev", IFC1).stdout;
       assert.match(host1, /master br1/);
       assert.match(host1, /link\/ether 02:00:00:98:00:fe/, "host-mac on the host side");
