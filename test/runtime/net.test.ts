@@ -4,7 +4,8 @@
 // addresses, MAC, gateway, reachability both ways and between the two,
 // the rate shaping on the host side, and nothing left after stop; two bridged
 // interfaces on two bridges (ExtraInterface=, runtime/net-extra), cleaned up
-// after a stop and after kill -9 of the helper.
+// after a stop and after kill -9 of the helper; a routed and a macvlan further
+// interface.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { test } from "uvu";
@@ -152,6 +153,39 @@ test("two bridged interfaces on two bridges: addresses, MACs, routes, reachabili
     assert.equal(hostSides(), [], "cleanup deletes every host side the plan names");
   } finally {
     c.destroy();
+  }
+});
+
+test("a routed and a macvlan further interface: host route, proxy ARP, MAC, reachability; gone after stop", async () => {
+  const c = new TestContainer("nic3");
+  const IFD = `vc-d${process.pid % 100000}`, IFD1 = `vc1-d${process.pid % 100000}`, IFD2 = `vc2-d${process.pid % 100000}`;
+  // The macvlan's host interface: one end of a veth pair in the test's "host"; the host talks through the other end.
+  for (const cmd of [["ip", "link", "add", "mvl0", "type", "veth", "peer", "name", "mvl1"], ["ip", "addr", "add", "10.95.0.1/24", "dev", "mvl1"],
+    ["ip", "link", "set", "mvl0", "up"], ["ip", "link", "set", "mvl1", "up"]]) assert.is(inNs(...cmd).status, 0, cmd.join(" "));
+  try {
+    c.start({
+      netType: "veth", stopTimeout: "2",
+      extra: net([["net_host_ifname", IFD], ["net_bridge", "br1"], ["net_address", "10.98.0.40/24"],
+        ["net_extra", "eth1", IFD1, "02:00:00:96:00:0b", "routed"], ["net_extra_address", "eth1", "10.96.0.40/32"], ["net_extra_route", "eth1", "10.99.0.0/24"],
+        ["net_extra", "lan", IFD2, "02:00:00:95:00:0c", "macvlan", "mvl0"], ["net_extra_address", "lan", "10.95.0.40/24"]]),
+    }, {}, undefined, ["ip", "netns", "exec", NS]);
+    await c.waitOutput(/init up/, 8000);
+    const shown = inside(c, "ip -o addr show; ip -o link show; ip route").stdout;
+    assert.match(shown, /eth1.*link\/ether 02:00:00:96:00:0b/);
+    assert.match(shown, /lan.*link\/ether 02:00:00:95:00:0c/);
+    assert.match(shown, /10\.99\.0\.0\/24 dev eth1/);
+    assert.match(inNs("ip", "route", "show", "10.96.0.40").stdout, new RegExp(`10\\.96\\.0\\.40 dev ${IFD1}`), "a host route to the routed address");
+    assert.is(inside(c, "ping -c1 -W2 10.99.0.1").code, 0, "routed eth1 -> host (proxy ARP, host route back)");
+    assert.is(inNs(busyboxBinary(), "ping", "-c1", "-W2", "10.95.0.40").status, 0, "host -> macvlan, through its host interface");
+    assert.not.match(inNs("ip", "-o", "link").stdout, new RegExp(IFD2), "the macvlan was moved in, not left on the host");
+    await stopped(c);
+    cleanupInNs(c);
+    const links = inNs("ip", "-o", "link").stdout;
+    assert.not.ok(links.includes(IFD) || links.includes(IFD1), `host sides gone: ${links}`);
+    assert.not.match(inNs("ip", "route").stdout, /10\.96\.0\.40/, "the host route is gone");
+  } finally {
+    c.destroy();
+    inNs("ip", "link", "del", "mvl0");
   }
 });
 
