@@ -5,7 +5,7 @@
 // the rate shaping on the host side, and nothing left after stop; two bridged
 // interfaces on two bridges (ExtraInterface=, runtime/net-extra), cleaned up
 // after a stop and after kill -9 of the helper; a routed and a macvlan further
-// interface.
+// interface; a missing bridge.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { test } from "uvu";
@@ -186,6 +186,23 @@ test("a routed and a macvlan further interface: host route, proxy ARP, MAC, reac
   } finally {
     c.destroy();
     inNs("ip", "link", "del", "mvl0");
+  }
+});
+
+test("a further interface's bridge missing on the host: the start fails naming it, nothing is left", async () => {
+  const c = new TestContainer("nicbad");
+  const IFE = `vc-e${process.pid % 100000}`, IFE1 = `vc1-e${process.pid % 100000}`;
+  try {
+    c.start({ netType: "veth", extra: net([["net_host_ifname", IFE], ["net_bridge", "br0"], ["net_extra", "eth1", IFE1, "02:00:00:94:00:0b", "bridge", "nobr9"]]) },
+      {}, undefined, ["ip", "netns", "exec", NS]);
+    assert.is.not((await c.waitExit()).code, 0);
+    assert.match(c.stderr, /cannot add vc1-\S+ to bridge 'nobr9' \(does it exist\?\)/);
+    assert.not.match(c.stdout, /init up/);
+    cleanupInNs(c);
+    const links = inNs("ip", "-o", "link").stdout;
+    assert.not.ok(links.includes(IFE) || links.includes(IFE1), `host sides gone: ${links}`);
+  } finally {
+    c.destroy();
   }
 });
 
