@@ -102,9 +102,12 @@ function validateExtraInterfaces(spec: ContainerSpec, seenAddr: Set<string>, atI
     names.add(x.name);
     const mac = x.mac ?? derivedExtraMac(spec.name, x.name);
     const same = macs.get(mac);
-    if (same !== undefined) bad(`MAC address '${mac}' is also ${same}'s`);
+    if (same !== undefined) bad(`MAC address '${mac}' is already used by ${same}`);
     macs.set(mac, x.name);
-    if (x.hostMac !== undefined && macs.has(x.hostMac)) bad(`host-mac '${x.hostMac}' is also ${macs.get(x.hostMac)}'s`);
+    if (x.hostMac !== undefined) {
+      if (macs.has(x.hostMac)) bad(`host-mac '${x.hostMac}' is already used by ${macs.get(x.hostMac)}`);
+      macs.set(x.hostMac, `${x.name}'s host side`);
+    }
     for (const a of x.addresses) {
       if (seenAddr.has(a.address)) bad(`address '${a.address}' given twice`);
       seenAddr.add(a.address);
