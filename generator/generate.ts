@@ -5,7 +5,8 @@
 import type { SpecError } from "./spec/errors";
 import { type ContainerSpec, listSpecNames, loadSpec, readConfigDir } from "./spec/load";
 import { readManagedBridge } from "./network-conf";
-import { hostInterfaceName } from "./render/derive";
+import { hostInterfaces } from "./render/derive";
+import { KEYS } from "./spec/keys";
 import { type RenderFailure, renderSystemd } from "./render/systemd";
 import type { Tree } from "./tree";
 
@@ -31,21 +32,24 @@ export function loadAll(configDir: string): LoadedSpecs {
   return dropCollisions({ specs, errors, warnings });
 }
 
-/** Two containers whose host interface names collide cannot both start: drop both. */
+/**
+ * Two containers whose host interface names collide cannot both start: drop
+ * both. A further interface's collision is reported at its ExtraInterface= line.
+ */
 function dropCollisions(l: LoadedSpecs): LoadedSpecs {
-  const byIf = new Map<string, ContainerSpec[]>();
+  const byIf = new Map<string, { spec: ContainerSpec; extra: number | null }[]>();
   for (const s of l.specs) {
-    if (s.values.netType !== "veth" && s.values.netType !== "macvlan") continue;
-    const n = hostInterfaceName(s.name);
-    byIf.set(n, [...(byIf.get(n) ?? []), s]);
+    for (const h of hostInterfaces(s)) byIf.set(h.name, [...(byIf.get(h.name) ?? []), { spec: s, extra: h.extra }]);
   }
   const bad = new Set<ContainerSpec>();
   for (const [ifn, group] of byIf) {
     if (group.length < 2) continue;
-    for (const s of group) {
+    for (const { spec: s, extra } of group) {
       bad.add(s);
-      const others = group.filter((o) => o !== s).map((o) => o.name).join(", ");
-      l.errors.push({ file: s.file, line: 0, message: `host interface name '${ifn}' collides with container ${others}; rename one` });
+      const others = group.filter((o) => o.spec !== s).map((o) => o.spec.name).join(", ");
+      const message = `host interface name '${ifn}' collides with container ${others}; rename one`;
+      const o = extra === null ? undefined : s.itemOrigins?.extraInterfaces?.[extra];
+      l.errors.push(o ? { file: o.file, line: o.line, section: KEYS.extraInterfaces.section, key: KEYS.extraInterfaces.name, message } : { file: s.file, line: 0, message });
     }
   }
   return bad.size ? { ...l, specs: l.specs.filter((s) => !bad.has(s)) } : l;

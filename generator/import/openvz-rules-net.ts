@@ -3,9 +3,11 @@
 // traffic shaping (RATE). venet0 does not exist on the mainline kernel: its
 // addresses move to a routed veth (Type=veth without Bridge=), which keeps the
 // guest reachable on the same addresses with the host routing to it, as
-// OpenVZ's host did for venet.
+// OpenVZ's host did for venet. NETIF's first device (eth0) is [Network]'s
+// interface, every further one an ExtraInterface=.
 
 import { MapValueError, type Rule, type RuleContext } from "./openvz-map";
+import { MAX_EXTRA_INTERFACES } from "../render/derive";
 
 /** `a.b.c.d/255.255.255.0` (vzctl 4 accepts netmasks) → prefix length. */
 function maskToPrefix(mask: string): number | null {
@@ -32,9 +34,70 @@ export function parseNetif(raw: string): NetifEntry[] {
   return out;
 }
 
+const NETIF_FIELDS = ["ifname", "mac", "host_ifname", "host_mac", "bridge"];
+
+/**
+ * NETIF: the device named eth0 (else the first) is [Network]'s interface, every
+ * other one an ExtraInterface= with its own guest name, MAC, host MAC and bridge.
+ * The one report entry says for each device whether it is mapped or approximated.
+ */
+function mapNetif(cx: RuleContext, devs: NetifEntry[], typeLine: string): void {
+  const netif = cx.get("NETIF")!;
+  for (const d of devs) {
+    for (const [k, v] of Object.entries(d)) {
+      if (v === "") delete d[k]; // `mac=`: unset, as vzctl reads it
+      // Fields become words of ExtraInterface=: a value with white space could add a word of its own.
+      else if (/\s/.test(v)) throw new MapValueError(`${k}='${v}' is not a single word`, "NETIF");
+    }
+  }
+  const mainAt = Math.max(0, devs.findIndex((d) => d.ifname === "eth0"));
+  const result = [typeLine];
+  const notes: string[] = [];
+  let approximated = false;
+  const names = new Set(["eth0"]);
+  let extra = 0;
+  devs.forEach((d, i) => {
+    const lost: string[] = [];
+    let how: string;
+    if (i === mainAt) {
+      if (d.bridge) result.push(cx.set("bridge", d.bridge, netif));
+      if (d.mac) result.push(cx.set("mac", d.mac, netif));
+      if (d.ifname && d.ifname !== "eth0") lost.push(`the guest name ${d.ifname} (the first interface is always eth0)`);
+      if (d.host_mac) result.push(cx.set("hostMac", d.host_mac, netif));
+      how = `eth0, ${d.bridge ? `bridged veth on ${d.bridge}` : "a veth with no bridge in OpenVZ: routed here"}`;
+    } else if (extra === MAX_EXTRA_INTERFACES) {
+      notes.push(`device ${i + 1} (${d.ifname ?? "no ifname"}): dropped: a spec has at most ${MAX_EXTRA_INTERFACES + 1} interfaces (set it up by hand)`);
+      approximated = true;
+      return;
+    } else {
+      extra++;
+      let name = d.ifname;
+      if (name === undefined || names.has(name)) {
+        const taken = name;
+        name = `eth${extra}`;
+        for (let n = extra; names.has(name); n++) name = `eth${n}`;
+        lost.push(taken === undefined ? `no ifname in OpenVZ: named ${name}` : `the guest name ${taken} is taken: named ${name}`);
+      }
+      names.add(name);
+      const words = [name, d.bridge ? `bridge=${d.bridge}` : "routed"];
+      if (d.mac) words.push(`mac=${d.mac}`);
+      if (d.host_mac) words.push(`host-mac=${d.host_mac}`);
+      result.push(cx.set("extraInterfaces", words.join(" "), netif));
+      how = `${name}, ${d.bridge ? `bridged veth on ${d.bridge}` : "a veth with no bridge in OpenVZ: routed here"}`;
+    }
+    if (d.mac) how += d.host_mac ? " with the same MACs" : " with the same MAC";
+    if (d.host_ifname) lost.push(`host_ifname ${d.host_ifname} (host sides are named after the container)`);
+    for (const k of Object.keys(d)) if (!NETIF_FIELDS.includes(k)) lost.push(`${k}=${d[k]}`);
+    const ok = d.bridge !== undefined && lost.length === 0;
+    if (!ok) approximated = true;
+    notes.push(`device ${i + 1}: ${ok ? "mapped" : "approximated"}: ${how}${lost.length ? `; not kept: ${lost.join("; ")}` : ""}`);
+  });
+  cx.report("NETIF", approximated ? "approximated" : "mapped", result, notes.join(". "));
+}
+
 const network: Rule = {
   params: ["IP_ADDRESS", "NETIF"],
-  keys: ["netType", "addresses", "bridge", "mac"],
+  keys: ["netType", "addresses", "bridge", "mac", "hostMac", "extraInterfaces"],
   map(cx) {
     const ip = cx.get("IP_ADDRESS");
     const netif = cx.get("NETIF");
@@ -46,28 +109,7 @@ const network: Rule = {
       return;
     }
     const typeLine = cx.set("netType", "veth");
-    if (devs.length > 0) {
-      const d = devs[0];
-      const result = [typeLine];
-      const lost: string[] = [];
-      if (d.bridge) result.push(cx.set("bridge", d.bridge, netif));
-      if (d.mac) result.push(cx.set("mac", d.mac, netif));
-      if (d.ifname && d.ifname !== "eth0") lost.push(`the guest name ${d.ifname} (the guest's interface is always eth0)`);
-      if (d.host_ifname) lost.push(`host_ifname ${d.host_ifname} (the host side is named after the container; missing key: HostInterface)`);
-      if (d.host_mac) lost.push(`host_mac ${d.host_mac} (missing key: HostMACAddress)`);
-      for (const k of Object.keys(d)) {
-        if (!["ifname", "mac", "host_ifname", "host_mac", "bridge"].includes(k)) lost.push(`${k}=${d[k]}`);
-      }
-      // One [Network] interface per spec: every further device is named with what it had.
-      const extra = devs.slice(1).map((e, i) => {
-        const fields = ["ifname", "mac", "bridge", "host_ifname", "host_mac"].filter((k) => e[k]).map((k) => `${k}=${e[k]}`);
-        return `device ${i + 2} (${fields.join(", ") || "no fields"})`;
-      });
-      if (extra.length) lost.push(`further devices, not created as a spec has one network interface (set them up by hand): ${extra.join(", ")}`);
-      const how = d.bridge ? `bridged veth on ${d.bridge}${d.mac ? " with the same MAC" : ""}` : "a veth with no bridge in OpenVZ: routed here";
-      if (lost.length === 0) cx.report("NETIF", d.bridge ? "mapped" : "approximated", result, how);
-      else cx.report("NETIF", "approximated", result, `${how}; not kept: ${lost.join("; ")}`);
-    }
+    if (devs.length > 0) mapNetif(cx, devs, typeLine);
     if (addrs.length > 0) {
       const result = devs.length === 0 ? [typeLine] : [];
       for (const a of addrs) {

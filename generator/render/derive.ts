@@ -29,13 +29,43 @@ function fnv1a(s: string): number {
 /**
  * Host-side interface name: `vc-NAME` when it fits IFNAMSIZ (15 characters),
  * else `vc-` + the first 6 characters + `-` + 5 hex digits of a hash of the
- * whole name, so long names sharing a prefix still differ.
+ * whole name, so long names sharing a prefix still differ. ExtraInterface=
+ * number N (1..9) gets `vcN-` instead of `vc-` (5 characters kept when hashed):
+ * a container name never makes a `vcN-` name, so the two kinds never collide.
  */
-export function hostInterfaceName(name: string): string {
-  const plain = `vc-${name}`;
+export function hostInterfaceName(name: string, extra = 0): string {
+  const prefix = extra === 0 ? "vc-" : `vc${extra}-`;
+  const plain = prefix + name;
   if (plain.length <= 15) return plain;
-  return `vc-${name.slice(0, 6)}-${(fnv1a(name) & 0xfffff).toString(16).padStart(5, "0")}`;
+  return `${prefix}${name.slice(0, 15 - prefix.length - 6)}-${(fnv1a(name) & 0xfffff).toString(16).padStart(5, "0")}`;
 }
+
+/** At most this many ExtraInterface= (their host sides are vc1- .. vc9-). */
+export const MAX_EXTRA_INTERFACES = 9;
+
+export interface HostInterface {
+  name: string;
+  /** The ExtraInterface= value's position (0-based), or null for [Network]'s eth0. */
+  extra: number | null;
+}
+
+/** Every host-side interface name a container makes, eth0's first. */
+export function hostInterfaces(spec: ContainerSpec): HostInterface[] {
+  const v = spec.values;
+  if (v.netType !== "veth" && v.netType !== "macvlan") return [];
+  return [
+    { name: hostInterfaceName(spec.name), extra: null },
+    ...v.extraInterfaces.map((_, i) => ({ name: hostInterfaceName(spec.name, i + 1), extra: i })),
+  ];
+}
+
+/**
+ * The MAC of a further interface when mac= is not given: derived from the
+ * container and the guest interface's name (not its position), so it stays
+ * the same when other interfaces are added or removed. A '/' cannot be in a
+ * container name, so it never equals another container's eth0 MAC input.
+ */
+export const derivedExtraMac = (name: string, ifname: string): string => derivedMac(`${name}/${ifname}`);
 
 /** A stable, locally administered unicast MAC derived from the name. */
 export function derivedMac(name: string): string {

@@ -6,7 +6,7 @@
 
 import { planField } from "../escape";
 import type { ContainerSpec } from "../spec/load";
-import { derivedMac, droppedCapabilities, hostInterfaceName, overlayUpper, overlayWork, seconds, stopSignal } from "./derive";
+import { derivedExtraMac, derivedMac, droppedCapabilities, hostInterfaceName, overlayUpper, overlayWork, seconds, stopSignal } from "./derive";
 
 export const PLAN_VERSION = "1";
 
@@ -46,11 +46,23 @@ export function renderPlan(spec: ContainerSpec): string {
   if (v.netType === "veth" || v.netType === "macvlan") {
     add("net_host_ifname", hostInterfaceName(spec.name));
     add("net_mac", v.mac ?? derivedMac(spec.name));
+    // HostMACAddress=: set by runtime/net-extra (kept out of runtime/net's eth0 path).
+    if (v.hostMac !== undefined) add("net_host_mac", v.hostMac);
     if (v.bridge) add("net_bridge", v.bridge);
     if (v.netInterface) add("net_link", v.netInterface);
     for (const a of v.addresses) add("net_address", `${a.address}/${a.prefix}`);
     for (const g of v.gateways) add("net_gateway", g.address);
     if (v.networkRate !== undefined) add("net_rate", `${v.networkRate}bit`);
+    // ExtraInterface=: runtime/net-extra. One net_extra line opens an interface; its
+    // other lines follow it and name it again.
+    v.extraInterfaces.forEach((x, i) => {
+      const mac = x.mac ?? derivedExtraMac(spec.name, x.name);
+      add("net_extra", x.name, hostInterfaceName(spec.name, i + 1), mac, x.mode, ...(x.link !== undefined ? [x.link] : []));
+      if (x.hostMac !== undefined) add("net_extra_host_mac", x.name, x.hostMac);
+      for (const a of x.addresses) add("net_extra_address", x.name, `${a.address}/${a.prefix}`);
+      for (const g of x.gateways) add("net_extra_gateway", x.name, g.address);
+      for (const r of x.routes) add("net_extra_route", x.name, `${r.dest.address}/${r.dest.prefix}`, ...(r.via ? [r.via.address] : []));
+    });
   }
   for (const d of v.dns) add("net_dns", d.address);
   for (const d of v.domains) add("net_search", d);

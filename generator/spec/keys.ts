@@ -262,6 +262,17 @@ export const KEYS = {
     doc: "MAC address of eth0; default: a stable one derived from the container name.",
     systemd: "plan", upstart: "runtime", openvz: ["NETIF"], lxc: ["lxc.net.0.hwaddr"],
   }),
+  hostMac: key({
+    section: "Network", name: "HostMACAddress", type: t.macAddress, list: false, default: null,
+    doc: "MAC address of the host side of eth0's veth (a bridge takes the lowest MAC of its ports unless it has its own); default: the kernel's choice.",
+    systemd: "plan", upstart: "runtime", openvz: ["NETIF"], lxc: [],
+  }),
+  extraInterfaces: key({
+    section: "Network", name: "ExtraInterface", type: t.extraInterface, list: true, default: null,
+    doc: "A further interface beyond eth0 (repeatable, at most 9): its guest name, then bridge=BRIDGE (a veth on that bridge), routed (a routed veth) or macvlan=INTERFACE, and optionally mac= (default: stable, from the container and interface names), host-mac= (the veth's host side), address= (repeatable), gateway= and route=PREFIX[@GATEWAY] (repeatable). Its host side is vcN-NAME, N counting the interfaces from 1.",
+    systemd: "plan", upstart: "runtime", openvz: ["NETIF"],
+    lxc: ["lxc.net.N.type", "lxc.net.N.link", "lxc.net.N.name", "lxc.net.N.hwaddr", "lxc.net.N.ipv4.address", "lxc.net.N.ipv6.address"],
+  }),
 
   // [Mount]
   binds: key({

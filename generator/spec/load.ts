@@ -25,6 +25,8 @@ export interface ContainerSpec {
   values: SpecValues;
   /** Where each key was last set; absent for defaults. */
   origins: Partial<Record<KeyId, Origin>>;
+  /** For a repeatable key, where each of its values was set (same order as the list). */
+  itemOrigins?: Partial<Record<KeyId, Origin[]>>;
 }
 
 export interface SpecFile { path: string; text: string }
@@ -44,6 +46,7 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
 
   const raw = new Map<KeyId, unknown>();
   const origins: Partial<Record<KeyId, Origin>> = {};
+  const itemOrigins: Partial<Record<KeyId, Origin[]>> = {};
   for (const f of files) {
     const { assignments, errors: readErrors } = readIni(f.path, f.text);
     errors.push(...readErrors);
@@ -57,6 +60,7 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
       if (def.list && a.value === "") {
         raw.set(id, []); // systemd semantics: an empty assignment resets a list
         origins[id] = a;
+        itemOrigins[id] = [];
         continue;
       }
       if (a.value === "") {
@@ -79,6 +83,7 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
       else if (raw.has(id)) (raw.get(id) as unknown[]).push(value);
       else raw.set(id, [value]);
       origins[id] = a; // an Assignment is an Origin: no copy per value
+      if (def.list) (itemOrigins[id] ??= []).push(a);
     }
   }
   if (errors.length > 0) return { spec: null, errors, warnings: [] };
@@ -101,7 +106,7 @@ export function buildSpec(name: string, mainFile: string, files: readonly SpecFi
   }
   if (errors.length > 0) return { spec: null, errors, warnings: [] };
   const spec: ContainerSpec = {
-    name, file: mainFile, sources: files.map((f) => f.path), values: values as SpecValues, origins,
+    name, file: mainFile, sources: files.map((f) => f.path), values: values as SpecValues, origins, itemOrigins,
   };
   const problems = validateSpec(spec);
   const fatal = problems.filter((p) => !p.warning).map(({ warning: _, ...e }) => e);

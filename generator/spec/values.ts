@@ -500,3 +500,82 @@ export const capabilities: ValueType<Capability[]> = {
   },
   format: (v) => v.join(" "),
 };
+
+/** A route of a further interface: DEST/PREFIX, on-link or through a gateway. */
+export interface Route { dest: IpPrefix; via?: IpAddress }
+
+/**
+ * A network interface beyond [Network]'s eth0 (ExtraInterface=, after
+ * systemd-nspawn's VirtualEthernetExtra= and OpenVZ's NETIF devices):
+ *   NAME bridge=BRIDGE|routed|macvlan=INTERFACE [mac=MAC] [host-mac=MAC]
+ *        [address=ADDRESS[/PREFIX]]... [gateway=ADDRESS] [route=PREFIX[@GATEWAY]]...
+ * Each field reuses its own type's parser (ifname, macAddress, ipPrefix, ipAddress).
+ */
+export interface ExtraInterface {
+  name: string;
+  mode: "bridge" | "routed" | "macvlan";
+  /** The bridge (bridge) or the host interface (macvlan). */
+  link?: string;
+  mac?: string;
+  hostMac?: string;
+  addresses: IpPrefix[];
+  gateways: IpAddress[];
+  routes: Route[];
+}
+
+const EXTRA_FIELDS = ["bridge", "routed", "macvlan", "mac", "host-mac", "address", "gateway", "route"] as const;
+export const extraInterface: ValueType<ExtraInterface> = {
+  syntax: "NAME bridge=BRIDGE|routed|macvlan=INTERFACE [mac=MAC] [host-mac=MAC] [address=ADDRESS[/PREFIX]]... [gateway=ADDRESS] [route=PREFIX[@GATEWAY]]...",
+  parse(raw) {
+    printable(raw);
+    const [first, ...fields] = raw.split(/\s+/).filter(Boolean);
+    if (first === undefined) throw new ValueError("empty value");
+    const name = ifname.parse(first);
+    if (name === "eth0" || name === "lo") throw new ValueError(`'${name}' is taken (eth0 is [Network]'s interface); name it eth1, eth2, ...`);
+    const v: ExtraInterface = { name, mode: "bridge", addresses: [], gateways: [], routes: [] };
+    let mode: string | null = null;
+    const seen = new Set<string>();
+    for (const f of fields) {
+      const eq = f.indexOf("=");
+      const field = eq < 0 ? f : f.slice(0, eq);
+      const value = eq < 0 ? "" : f.slice(eq + 1);
+      if (!(EXTRA_FIELDS as readonly string[]).includes(field)) {
+        throw new ValueError(`'${shown(f)}': unknown field (one of ${EXTRA_FIELDS.join(", ")})`);
+      }
+      if ((field === "routed") !== (eq < 0)) throw new ValueError(field === "routed" ? "'routed' takes no value" : `'${shown(f)}' is not ${field}=VALUE`);
+      if (!["address", "route"].includes(field) && seen.has(field)) throw new ValueError(`${field}= given twice`);
+      seen.add(field);
+      if (field === "bridge" || field === "routed" || field === "macvlan") {
+        if (mode !== null) throw new ValueError(`${mode} and ${field} both given: an interface is bridged, routed or a macvlan`);
+        mode = field;
+        v.mode = field === "macvlan" ? "macvlan" : field === "routed" ? "routed" : "bridge";
+        if (field !== "routed") v.link = ifname.parse(value);
+      } else if (field === "mac") v.mac = macAddress.parse(value);
+      else if (field === "host-mac") v.hostMac = macAddress.parse(value);
+      else if (field === "address") v.addresses.push(ipPrefix.parse(value));
+      else if (field === "gateway") v.gateways.push(ipAddress.parse(value));
+      else {
+        const at = value.indexOf("@");
+        const dest = ipPrefix.parse(at < 0 ? value : value.slice(0, at));
+        const via = at < 0 ? undefined : ipAddress.parse(value.slice(at + 1));
+        if (via && via.family !== dest.family) throw new ValueError(`route '${shown(value)}' mixes IPv4 and IPv6`);
+        v.routes.push(via ? { dest, via } : { dest });
+      }
+    }
+    if (mode === null) throw new ValueError(`no bridge= for ${name}: give bridge=BRIDGE, routed or macvlan=INTERFACE`);
+    if (v.mode === "macvlan" && v.hostMac) throw new ValueError("host-mac= applies to a veth (a macvlan has no host side)");
+    for (const g of v.gateways) {
+      if (!v.addresses.some((a) => a.family === g.family)) throw new ValueError(`IPv${g.family} gateway '${g.address}' without an IPv${g.family} address= on ${name}`);
+    }
+    return v;
+  },
+  format(v) {
+    const w = [v.name, v.mode === "routed" ? "routed" : `${v.mode}=${v.link}`];
+    if (v.mac) w.push(`mac=${v.mac}`);
+    if (v.hostMac) w.push(`host-mac=${v.hostMac}`);
+    for (const a of v.addresses) w.push(`address=${ipPrefix.format(a)}`);
+    for (const g of v.gateways) w.push(`gateway=${g.address}`);
+    for (const r of v.routes) w.push(`route=${ipPrefix.format(r.dest)}${r.via ? `@${r.via.address}` : ""}`);
+    return w.join(" ");
+  },
+};

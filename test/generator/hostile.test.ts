@@ -64,6 +64,8 @@ const TARGETS: { key: string; section: string; line: (v: string) => string; extr
   { key: "Memory", section: "Resources", line: (v) => `1G${v}` },
   { key: "Domains", section: "Network", line: (v) => v },
   { key: "Bridge", section: "Network", line: (v) => `br${v}`, extra: "Type=veth" },
+  { key: "ExtraInterface", section: "Network", line: (v) => `eth1 bridge=br${v} address=10.0.0.1/24`, extra: "Type=veth" },
+  { key: "ExtraInterface", section: "Network", line: (v) => `eth2 routed ${v}`, extra: "Type=veth" },
   { key: "DropCapability", section: "Security", line: (v) => `net_raw ${v}` },
   { key: "StopTimeout", section: "Container", line: (v) => `5s ${v}` },
 ];

@@ -148,11 +148,31 @@ test("IP_ADDRESS becomes a routed veth with the same addresses; NETIF a bridged 
   const b = map('NETIF="ifname=eth0,mac=00:18:51:AA:BB:01,host_ifname=veth101.0,host_mac=00:18:51:AA:BB:02,bridge=vmbr0"');
   assert.equal(lines(b.spec, "Bridge"), ["Bridge=vmbr0"]);
   assert.equal(lines(b.spec, "MACAddress"), ["MACAddress=00:18:51:aa:bb:01"]);
-  assert.match(entry(b, "NETIF").note, /host_mac/);
-  const two = map('NETIF="ifname=eth0,mac=00:18:51:AA:BB:01,bridge=vmbr0;ifname=eth1,mac=00:18:51:AA:BB:03,bridge=vmbr1"');
-  assert.equal(lines(two.spec, "Bridge"), ["Bridge=vmbr0"], "the first device is the spec's interface");
-  assert.is(entry(two, "NETIF").status, "approximated");
-  assert.match(entry(two, "NETIF").note, /further devices, not created as a spec has one network interface \(set them up by hand\): device 2 \(ifname=eth1, mac=00:18:51:AA:BB:03, bridge=vmbr1\)$/);
+  assert.equal(lines(b.spec, "HostMACAddress"), ["HostMACAddress=00:18:51:aa:bb:02"]);
+  assert.is(entry(b, "NETIF").note, "device 1: approximated: eth0, bridged veth on vmbr0 with the same MACs; not kept: host_ifname veth101.0 (host sides are named after the container)");
+  assert.equal(lines(map('NETIF="ifname=eth0,bridge=vmbr0"').spec, "ExtraInterface"), []);
+  assert.equal(entry(map('NETIF="ifname=eth0,bridge=vmbr0"'), "NETIF").status, "mapped");
+});
+
+test("NETIF with two devices: both mapped, the second an ExtraInterface= with its name, MACs and bridge", () => {
+  const two = map('NETIF="ifname=eth0,mac=00:18:51:AA:BB:01,bridge=vmbr0;ifname=eth1,mac=00:18:51:AA:BB:03,host_mac=00:18:51:AA:BB:04,bridge=vmbr1"');
+  assert.equal(lines(two.spec, "Bridge"), ["Bridge=vmbr0"], "the first device is [Network]'s interface");
+  assert.equal(lines(two.spec, "ExtraInterface"), ["ExtraInterface=eth1 bridge=vmbr1 mac=00:18:51:aa:bb:03 host-mac=00:18:51:aa:bb:04"]);
+  assert.equal(two.errors, []);
+  assert.is(entry(two, "NETIF").status, "mapped");
+  assert.is(entry(two, "NETIF").note, "device 1: mapped: eth0, bridged veth on vmbr0 with the same MAC. device 2: mapped: eth1, bridged veth on vmbr1 with the same MACs");
+  assert.equal(validateRendered("ct101", "/c/ct101.container", two.spec, two.values), [], "the spec validates and reads back");
+  // The device named eth0 is eth0 wherever it stands; one without a bridge is routed (approximated).
+  const swapped = map('NETIF="ifname=eth1,mac=00:18:51:AA:BB:03;ifname=eth0,bridge=vmbr0"');
+  assert.equal(lines(swapped.spec, "Bridge"), ["Bridge=vmbr0"]);
+  assert.equal(lines(swapped.spec, "ExtraInterface"), ["ExtraInterface=eth1 routed mac=00:18:51:aa:bb:03"]);
+  assert.is(entry(swapped, "NETIF").status, "approximated");
+  assert.match(entry(swapped, "NETIF").note, /^device 1: approximated: eth1, a veth with no bridge in OpenVZ: routed here with the same MAC\. device 2: mapped: eth0/);
+  // A field value with white space would be a word of its own: an error, never an injected field.
+  assert.equal(map('NETIF="ifname=eth0;ifname=eth1,mac=00:18:51:AA:BB:03 address=10.0.0.1"').errors.map((e) => e.param), ["NETIF"]);
+  const eleven = map(`NETIF="${Array.from({ length: 11 }, (_, i) => `ifname=eth${i},bridge=br${i}`).join(";")}"`);
+  assert.is(lines(eleven.spec, "ExtraInterface").length, 9);
+  assert.match(entry(eleven, "NETIF").note, /device 11 \(eth10\): dropped: a spec has at most 10 interfaces/);
   assert.equal(lines(map("").spec, "Type"), [], "no network parameters: the default, loopback only");
 });
 

@@ -1,6 +1,6 @@
 // End to end: a synthetic OpenVZ host in a temporary directory (vz.conf and
 // conf/CTID.conf for three containers: two with venet addresses, IPv4 and
-// IPv6, one with a bridged veth NETIF; limits) whose private areas are small
+// IPv6, one with a NETIF of two bridged veths on two bridges; limits) whose private areas are small
 // busybox guests with the network config vzctl writes into Ubuntu guests.
 // Each is imported with --in-place, and again with --copy into a temporary
 // library directory; the plan is generated from the written spec by
@@ -12,8 +12,8 @@
 //
 // The guests' venet0 config is left as vzctl wrote it and busybox init does
 // not run ifup: the venet addresses reach eth0 through the plan (the routed
-// veth), not through the guest. The bridged guest brings up its own eth0 from
-// /etc/network/interfaces, as an OpenVZ veth guest did. Root.
+// veth), not through the guest. The bridged guest brings up its own eth0 and
+// eth1 from /etc/network/interfaces, as an OpenVZ veth guest did. Root.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -32,6 +32,7 @@ const ping = (addr: string) => inNs(busyboxBinary(), "ping", ...(addr.includes("
 const INIT = DEFAULT_INIT.replace("#!/bin/sh\n", `#!/bin/sh
 if grep -q '^iface eth0 inet static' /etc/network/interfaces; then
 	mount -t tmpfs tmpfs /run && ifup eth0 && echo "guest: eth0 up"
+	if grep -q '^iface eth1 inet static' /etc/network/interfaces; then ifup eth1 && echo "guest: eth1 up"; fi
 fi
 `);
 
@@ -71,11 +72,13 @@ function openvzHost(): { tmp: string; vzRoot: string; cts: Ct[]; off: Ct } {
       `NAME="${c.name}"`, 'HOSTNAME="mail"', 'IP_ADDRESS="10.77.0.21 fd00:77::21"', 'ONBOOT="no"',
       'KMEMSIZE="14372700:14790164"', 'PRIVVMPAGES="65536:69632"', 'NUMPROC="240:240"',
     ].join("\n"), { "etc/network/interfaces": venetInterfaces(["10.77.0.21"], ["fd00:77::21"]), "etc/hostname": "mail\n" }),
-    mk("203", "ovzc", ["10.77.5.30"], (c) => [
-      `NAME="${c.name}"`, 'HOSTNAME="db"', 'NETIF="ifname=eth0,mac=00:18:51:77:05:30,host_ifname=veth203.0,host_mac=00:18:51:77:05:31,bridge=br77"',
+    mk("203", "ovzc", ["10.77.5.30", "10.77.6.30"], (c) => [
+      `NAME="${c.name}"`, 'HOSTNAME="db"',
+      'NETIF="ifname=eth0,mac=00:18:51:77:05:30,host_ifname=veth203.0,host_mac=00:18:51:77:05:31,bridge=br77;ifname=eth1,mac=00:18:51:77:06:30,host_ifname=veth203.1,host_mac=00:18:51:77:06:31,bridge=br78"',
       'PHYSPAGES="0:128M"', 'SWAPPAGES="0:0"',
     ].join("\n"), {
-      "etc/network/interfaces": "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n\taddress 10.77.5.30\n\tnetmask 255.255.255.0\n\tgateway 10.77.5.1\n",
+      "etc/network/interfaces": "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet static\n\taddress 10.77.5.30\n\tnetmask 255.255.255.0\n\tgateway 10.77.5.1\n\n" +
+        "auto eth1\niface eth1 inet static\n\taddress 10.77.6.30\n\tnetmask 255.255.255.0\n",
       "etc/hostname": "db\n",
     }),
   ];
@@ -113,7 +116,7 @@ function planRoot(c: TestContainer): string {
 async function runAll(cts: Ct[], label: string): Promise<void> {
   const before = hostSnapshot();
   // (The bridge's own routes change state with its ports: only the others count.)
-  const routes = () => (inNs("ip", "-o", "route").stdout + inNs("ip", "-o", "-6", "route").stdout).split("\n").filter((l) => !l.includes(" br77 "));
+  const routes = () => (inNs("ip", "-o", "route").stdout + inNs("ip", "-o", "-6", "route").stdout).split("\n").filter((l) => !l.includes(" br77 ") && !l.includes(" br78 "));
   const routesBefore = routes();
   const linksBefore = inNs("ip", "-o", "link").stdout.split("\n").length;
   try {
@@ -121,10 +124,19 @@ async function runAll(cts: Ct[], label: string): Promise<void> {
     // hierarchies from the runtime, which would then set no limits.
     for (const x of cts) x.c.start({}, {}, undefined, ["nsenter", `--net=/run/netns/${NS}`, "--"]);
     for (const x of cts) await x.c.waitOutput(/init up/, 8000);
-    await cts[2].c.waitOutput(/eth0 up/, 8000);
+    await cts[2].c.waitOutput(/eth1 up/, 8000);
+    // NETIF's second device: its own bridge, the MAC from OpenVZ on both ends.
+    const plan = fs.readFileSync(cts[2].c.planFile, "utf8");
+    const [, host0] = /^net_host_ifname\t(\S+)$/m.exec(plan)!;
+    assert.match(inNs("ip", "-o", "link", "show", "dev", host0).stdout, /link\/ether 00:18:51:77:05:31/, `${label}: eth0's host_mac kept`);
+    const [, host1] = /^net_extra\teth1\t(\S+)\t/m.exec(plan)!;
+    const link1 = inNs("ip", "-o", "link", "show", "dev", host1).stdout;
+    assert.match(link1, /master br78/, `${label}: eth1's host side is on br78`);
+    assert.match(link1, /link\/ether 00:18:51:77:06:31/, `${label}: host_mac kept`);
     for (const x of cts) {
       for (const a of x.addrs) assert.ok(ping(a), `${label}: CT ${x.ctid} answers on ${a}`);
     }
+    assert.match(inNs("ip", "neigh", "show", "10.77.6.30").stdout, /00:18:51:77:06:30/, `${label}: eth1 has its OpenVZ MAC`);
     assert.ok(routes().some((l) => l.startsWith("10.77.0.11 dev vc-")), `${label}: a host route per venet address while running`);
     // The limits reached the first container's cgroups (this host runs cgroup v1 without systemd here).
     const pid = processesOf(cts[0].c.name)[0];
@@ -173,6 +185,7 @@ test("import --in-place and --copy, start with the runtime: each container answe
     for (const c of [
       ["ip", "link", "set", "lo", "up"], ["ip", "link", "add", "br77", "type", "bridge"], ["ip", "addr", "add", "10.77.5.1/24", "dev", "br77"],
       ["ip", "link", "set", "br77", "up"], ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
+      ["ip", "link", "add", "br78", "type", "bridge"], ["ip", "addr", "add", "10.77.6.1/24", "dev", "br78"], ["ip", "link", "set", "br78", "up"],
     ]) assert.is(inNs(...c).status, 0, c.join(" "));
     const hashes = sourceHashes(vzRoot, cts);
 
