@@ -11,9 +11,13 @@
 // without ifb, u32 or mirred gets the outgoing tbf on eth0 inside (said on
 // stderr): the kernels here have them, and the test asserts the host side.
 // After a stop, and after kill -9 of the helper and cleanup (ExecStopPost=),
-// neither the host-side veth nor the ifb is left.
+// neither the host-side veth nor the ifb is left. A stale ifb is replaced; the
+// fallback for a kernel without ifb runs against a stand-in (an `ip` on
+// CONTAINERCTL_PATH that refuses the ifb type), as no such kernel is here.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { busyboxBinary } from "../lib/busybox-guest";
@@ -181,6 +185,48 @@ test("kill -9 of the helper: the ifb (in the host's namespace) is left until cle
     assert.not.match(hostLinks(), new RegExp(`${ifA}|${ifbA}`), "cleanup removed the host-side veth and the ifb");
   } finally {
     a.destroy();
+  }
+});
+
+test("a stale ifb (a stop whose cleanup never ran) is replaced; a kernel without ifb (stand-in) shapes eth0 inside and says so", async () => {
+  const ifA = `vc-t${PID5}`;
+  const ifbA = `vr-t${PID5}`;
+  const a = new TestContainer("ratestale");
+  // The stand-in: this kernel has ifb, so an `ip` first on PATH refuses to make one (its
+  // batches included), as `ip` does on a kernel without it ("Unknown device type").
+  const bin = fs.mkdtempSync(`${os.tmpdir()}/containerctl-noifb-`);
+  const b = new TestContainer("ratenoifb");
+  try {
+    assert.is(inNs("ip", "link", "add", ifbA, "type", "ifb").status, 0);
+    a.start({ netType: "veth", stopTimeout: "2", extra: netPlan(ifA, "10.98.0.13", ifbA) }, {}, undefined, inNsArgv());
+    await a.waitOutput(/init up/, 8000);
+    assert.match(inNs("tc", "qdisc", "show", "dev", ifbA).stdout, /tbf .*rate 8Mbit/, "the ifb made again and shaped");
+    assert.not.match(a.stderr, /shaped on eth0 inside/);
+
+    fs.writeFileSync(path.join(bin, "ip"), [
+      "#!/bin/sh",
+      'case " $* " in *" type ifb "*) echo "Error: Unknown device type." >&2; exit 2 ;; esac',
+      'if [ "$1" = -batch ]; then in=$(cat); case $in in *" type ifb"*) echo "Error: Unknown device type." >&2; exit 1 ;; esac',
+      '  printf "%s\\n" "$in" | exec /usr/sbin/ip "$@"; fi',
+      'exec /usr/sbin/ip "$@"', "",
+    ].join("\n"), { mode: 0o755 });
+    const ifB = `vc-u${PID5}`;
+    const ifbB = `vr-u${PID5}`;
+    b.start({ netType: "veth", stopTimeout: "2", extra: netPlan(ifB, "10.98.0.14", ifbB) }, { CONTAINERCTL_PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` }, undefined, inNsArgv());
+    await b.waitOutput(/init up/, 8000);
+    assert.match(b.stderr, /no ifb device in this kernel: outgoing traffic shaped on eth0 inside the container/);
+    const eth0 = run(["nsenter", `--net=/proc/${guestInit(b.name)}/ns/net`, "tc", "qdisc", "show", "dev", "eth0"]).stdout;
+    assert.match(eth0, /tbf .*rate 8Mbit/, "out: a tbf on eth0 inside");
+    assert.match(inNs("tc", "qdisc", "show", "dev", ifB).stdout, /tbf .*rate 16Mbit/, "in: still on the host side");
+    assert.not.match(inNs("tc", "qdisc", "show", "dev", ifB).stdout, /ingress/, "no ingress redirect without an ifb");
+    assert.not.match(hostLinks(), new RegExp(ifbB));
+    await a.stop();
+    await b.stop();
+    assert.not.match(hostLinks(), new RegExp(`${ifA}|${ifbA}|${ifB}`));
+  } finally {
+    a.destroy();
+    b.destroy();
+    fs.rmSync(bin, { recursive: true, force: true });
   }
 });
 
