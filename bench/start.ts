@@ -190,7 +190,7 @@ function lxcPeer(full: boolean): Peer {
       const monitor = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       return hostTree(monitor);
     },
-    check: full ? (s) => checkFull(initPid(s)) : undefined,
+    check: full ? (s) => checkFull(initPid(s), fullNet(s, true)) : undefined,
   };
 }
 const lxc = lxcPeer(false);
@@ -235,7 +235,7 @@ function containerctl(devicesCgroup: boolean, variant: "plain" | "full" | "lucid
     },
     // (nsenter execs the start script: p is the helper; its child is the guest's init)
     resident: (_s, p) => hostTree(p.pid!),
-    check: full ? (_s, p) => checkFull(Number(fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim())) : undefined,
+    check: full ? (s, p) => checkFull(Number(fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim()), fullNet(s, false)) : undefined,
   };
 }
 
@@ -244,17 +244,17 @@ const FULL = {
   memory: 128 * 1024 * 1024, swap: 64 * 1024 * 1024, cpuQuota: 150, cpuWeight: 200, cpus: arg("cpus", "1"), tasks: 512, ioWeight: 200, rate: 20_000_000,
 };
 const FULL_LABEL = `Memory=128M Swap=64M CPUQuota=150% CPUWeight=200 AllowedCPUs=${FULL.cpus} Tasks=512 IOWeight=200 NetworkRate=20M, veth on a bridge`;
-const tbf = `tbf rate ${FULL.rate}bit burst 64kb latency 200ms`; // what runtime/net adds
-/** The host-side veth, the address and MAC of slot i of a full peer (LXC's in 10.97.1.x, ours in 10.97.0.x). */
-function fullNet(s: Slot, lxcPeer: boolean): { hostIf: string; address: string; mac: string } {
+const tbf = `tbf rate ${FULL.rate}bit burst 64kb latency 200ms`; // what runtime/net-host adds
+/** The host-side veth and ifb, the address and MAC of slot i of a full peer (LXC's in 10.97.1.x, ours in 10.97.0.x). */
+function fullNet(s: Slot, lxcPeer: boolean): { hostIf: string; ifb: string; address: string; mac: string } {
   const n = s.index + 10;
   return {
-    hostIf: `${lxcPeer ? "bl" : "bc"}-${s.index}`, address: `10.97.${lxcPeer ? 1 : 0}.${n}/16`,
+    hostIf: `${lxcPeer ? "bl" : "bc"}-${s.index}`, ifb: `${lxcPeer ? "bL" : "bC"}-${s.index}`, address: `10.97.${lxcPeer ? 1 : 0}.${n}/16`,
     mac: `02:cc:00:00:0${lxcPeer ? 1 : 0}:${n.toString(16).padStart(2, "0")}`,
   };
 }
 /** What of the limits and the shaping is not in place for a guest whose init is `init` ("" when all is). */
-function checkFull(init: number): string {
+function checkFull(init: number, net: { hostIf: string; ifb: string }): string {
   const missing: string[] = [];
   const cg = new Map(fs.readFileSync(`/proc/${init}/cgroup`, "utf8").trim().split("\n").map((l) => {
     const [, ctrls, p] = l.split(":");
@@ -276,8 +276,9 @@ function checkFull(init: number): string {
   want("cpuset", "cpuset.cpus", FULL.cpus);
   want("pids", "pids.max", String(FULL.tasks));
   want("blkio", "blkio.bfq.weight", "109");
-  const eth0 = spawnSync("nsenter", [`--net=/proc/${init}/ns/net`, "tc", "qdisc", "show", "dev", "eth0"], { encoding: "utf8" }).stdout;
-  if (!/tbf .*rate 20Mbit/.test(eth0)) missing.push(`eth0 not shaped: ${eth0.trim()}`);
+  // The shaping, both ways on the host side (the bench's namespace): a tbf on the veth, one on the ifb.
+  const hostTc = (dev: string): string => spawnSync("nsenter", [`--net=/run/netns/${NETNS}`, "tc", "qdisc", "show", "dev", dev], { encoding: "utf8" }).stdout;
+  for (const dev of [net.hostIf, net.ifb]) if (!/tbf .*rate 20Mbit/.test(hostTc(dev))) missing.push(`${dev} not shaped: ${hostTc(dev).trim()}`);
   const link = spawnSync("nsenter", [`--net=/proc/${init}/ns/net`, "ip", "-o", "-4", "addr", "show", "dev", "eth0"], { encoding: "utf8" }).stdout;
   if (!/inet 10\.97\./.test(link)) missing.push(`eth0 has no address: ${link.trim()}`);
   return missing.join("; ");
@@ -327,7 +328,7 @@ function makeSlot(peer: Peer, i: number): Slot {
   const net = peer.full ? fullNet(slot, peer.lxc === true) : null;
   const fullPlan = net ? [
     ["net_type", "veth"], ["net_host_ifname", net.hostIf], ["net_mac", net.mac], ["net_bridge", "br0"], ["net_address", net.address],
-    ["net_gateway", "10.97.0.1"], ["net_rate", `${FULL.rate}bit`],
+    ["net_gateway", "10.97.0.1"], ["net_rate_in", `${FULL.rate}bit`], ["net_rate_out", `${FULL.rate}bit`, net.ifb],
     ["limit_cpu_weight", String(FULL.cpuWeight)], ["limit_cpu_quota", String(FULL.cpuQuota)], ["limit_cpuset", FULL.cpus],
     ["limit_memory", String(FULL.memory)], ["limit_swap", String(FULL.swap)], ["limit_tasks", String(FULL.tasks)],
     ["limit_io_weight", String(FULL.ioWeight)],
@@ -341,11 +342,18 @@ function makeSlot(peer: Peer, i: number): Slot {
   if (peer.lxc) {
     fs.mkdirSync(path.join(lxcDir, name), { recursive: true });
     // The same limits (as runtime/limits writes them on cgroup v1) and network; the rate both
-    // ways as runtime/net does it on these kernels (a tbf on the host side, one on eth0 inside).
+    // ways as runtime/net-host does it: a tbf on the host side, its ingress redirected to an
+    // ifb with a tbf (LXC's script.up, in one ip and one tc batch), the ifb deleted by script.down.
     const up = path.join(lxcDir, name, "rate-up");
-    const startHost = path.join(lxcDir, name, "rate-eth0");
-    fs.writeFileSync(up, `#!/bin/sh\nexec tc qdisc add dev "$LXC_NET_PEER" root ${tbf}\n`, { mode: 0o755 });
-    fs.writeFileSync(startHost, `#!/bin/sh\nexec nsenter --net="/proc/$LXC_PID/ns/net" tc qdisc add dev eth0 root ${tbf}\n`, { mode: 0o755 });
+    const down = path.join(lxcDir, name, "rate-down");
+    const ifb = net?.ifb ?? "";
+    fs.writeFileSync(up, [
+      "#!/bin/sh", `printf 'link add name ${ifb} type ifb\nlink set dev ${ifb} up\n' | ip -batch - || exit 1`,
+      `printf 'qdisc add dev %s root ${tbf}\nqdisc add dev %s handle ffff: ingress\n` +
+        `filter add dev %s parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev ${ifb}\nqdisc add dev ${ifb} root ${tbf}\n' ` +
+        '"$LXC_NET_PEER" "$LXC_NET_PEER" "$LXC_NET_PEER" | exec tc -batch -', "",
+    ].join("\n"), { mode: 0o755 });
+    fs.writeFileSync(down, `#!/bin/sh\nexec ip link del dev ${ifb}\n`, { mode: 0o755 });
     fs.writeFileSync(path.join(lxcDir, name, "config"), [
       `lxc.uts.name = ${name}`, `lxc.rootfs.path = dir:${root}`, "lxc.init.cmd = /sbin/init",
       "lxc.mount.auto = proc:mixed sys:ro", "lxc.autodev = 1", "lxc.tty.max = 0", "lxc.pty.max = 0", "lxc.console.path = none",
@@ -353,7 +361,7 @@ function makeSlot(peer: Peer, i: number): Slot {
       ...(net ? [
         "lxc.net.0.type = veth", "lxc.net.0.link = br0", "lxc.net.0.flags = up", "lxc.net.0.name = eth0", `lxc.net.0.veth.pair = ${net.hostIf}`,
         `lxc.net.0.hwaddr = ${net.mac}`, `lxc.net.0.ipv4.address = ${net.address}`, "lxc.net.0.ipv4.gateway = 10.97.0.1",
-        "lxc.hook.version = 1", `lxc.net.0.script.up = ${up}`, `lxc.hook.start-host = ${startHost}`,
+        "lxc.hook.version = 1", `lxc.net.0.script.up = ${up}`, `lxc.net.0.script.down = ${down}`,
         `lxc.cgroup.memory.limit_in_bytes = ${FULL.memory}`, `lxc.cgroup.memory.memsw.limit_in_bytes = ${FULL.memory + FULL.swap}`,
         "lxc.cgroup.cpu.cfs_period_us = 100000", `lxc.cgroup.cpu.cfs_quota_us = ${FULL.cpuQuota * 1000}`,
         `lxc.cgroup.cpu.shares = ${(FULL.cpuWeight * 1024) / 100}`, `lxc.cgroup.cpuset.cpus = ${FULL.cpus}`, `lxc.cgroup.pids.max = ${FULL.tasks}`,

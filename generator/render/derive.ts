@@ -34,7 +34,17 @@ function fnv1a(s: string): number {
  * a container name never makes a `vcN-` name, so the two kinds never collide.
  */
 export function hostInterfaceName(name: string, extra = 0): string {
-  const prefix = extra === 0 ? "vc-" : `vc${extra}-`;
+  return shortIfname(extra === 0 ? "vc-" : `vc${extra}-`, name);
+}
+
+/**
+ * The ifb device NetworkRate= shapes the container's outgoing traffic on, in
+ * the host's namespace: `vr-` and the name as for hostInterfaceName, so it is
+ * as unique as the container's `vc-` name and never equals one.
+ */
+export const ifbName = (name: string): string => shortIfname("vr-", name);
+
+function shortIfname(prefix: string, name: string): string {
   const plain = prefix + name;
   if (plain.length <= 15) return plain;
   return `${prefix}${name.slice(0, 15 - prefix.length - 6)}-${(fnv1a(name) & 0xfffff).toString(16).padStart(5, "0")}`;

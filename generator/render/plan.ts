@@ -6,7 +6,7 @@
 
 import { planField } from "../escape";
 import type { ContainerSpec } from "../spec/load";
-import { derivedExtraMac, derivedMac, droppedCapabilities, hostInterfaceName, overlayUpper, overlayWork, seconds, stopSignal } from "./derive";
+import { derivedExtraMac, derivedMac, droppedCapabilities, hostInterfaceName, ifbName, overlayUpper, overlayWork, seconds, stopSignal } from "./derive";
 
 export const PLAN_VERSION = "1";
 
@@ -52,7 +52,14 @@ export function renderPlan(spec: ContainerSpec): string {
     if (v.netInterface) add("net_link", v.netInterface);
     for (const a of v.addresses) add("net_address", `${a.address}/${a.prefix}`);
     for (const g of v.gateways) add("net_gateway", g.address);
-    if (v.networkRate !== undefined) add("net_rate", `${v.networkRate}bit`);
+    // NetworkRate=, or per direction: into the container a tbf on the host side; out of
+    // it a tbf on the container's ifb device, which the host side's ingress redirects to.
+    if (v.netType === "veth") {
+      const rateIn = v.networkRateIn ?? v.networkRate;
+      const rateOut = v.networkRateOut ?? v.networkRate;
+      if (rateIn !== undefined) add("net_rate_in", `${rateIn}bit`);
+      if (rateOut !== undefined) add("net_rate_out", `${rateOut}bit`, ifbName(spec.name));
+    }
     // ExtraInterface=: runtime/net-extra. One net_extra line opens an interface; its
     // other lines follow it and name it again.
     v.extraInterfaces.forEach((x, i) => {

@@ -217,8 +217,18 @@ export const KEYS = {
   }),
   networkRate: key({
     section: "Resources", name: "NetworkRate", type: t.rate, list: false, default: null,
-    doc: "Traffic shaping in both directions on the container's host-side interface (tc).",
+    doc: "Rate (bits per second) of the container's eth0 in each direction (Type=veth), shaped on the host side where the guest cannot lift it: a tbf on the host-side interface for traffic into the container, a tbf on an ifb device (vr-NAME) its ingress is redirected to for traffic out of it. A kernel without ifb, u32 or mirred gets the outgoing tbf on eth0 inside instead, with a warning.",
     systemd: "plan", upstart: "runtime", openvz: ["RATE"], lxc: [],
+  }),
+  networkRateIn: key({
+    section: "Resources", name: "NetworkRateIn", type: t.rate, list: false, default: null,
+    doc: "Rate of traffic into the container only (host to guest); overrides NetworkRate= for that direction.",
+    systemd: "plan", upstart: "runtime", openvz: [], lxc: [],
+  }),
+  networkRateOut: key({
+    section: "Resources", name: "NetworkRateOut", type: t.rate, list: false, default: null,
+    doc: "Rate of traffic out of the container only (guest to host); overrides NetworkRate= for that direction.",
+    systemd: "plan", upstart: "runtime", openvz: [], lxc: [],
   }),
 
   // [Network]

@@ -27,7 +27,7 @@ export function validateSpec(spec: ContainerSpec): Problem[] {
 
   // Network: which keys make sense for which type.
   const type = v.netType;
-  const netKeys: KeyId[] = ["bridge", "netInterface", "addresses", "gateways", "mac", "networkRate", "extraInterfaces", "hostMac"];
+  const netKeys: KeyId[] = ["bridge", "netInterface", "addresses", "gateways", "mac", "networkRate", "networkRateIn", "networkRateOut", "extraInterfaces", "hostMac"];
   if (type === "none" || type === "host") {
     for (const id of netKeys) if (set(id)) at(id, `conflicts with Type=${type} (no interface of its own)`);
   }
@@ -35,6 +35,9 @@ export function validateSpec(spec: ContainerSpec): Problem[] {
   if (type === "macvlan") {
     if (set("bridge")) at("bridge", "conflicts with Type=macvlan (use Interface=)");
     if (set("hostMac")) at("hostMac", "applies to Type=veth (a macvlan has no host side)");
+    for (const id of ["networkRate", "networkRateIn", "networkRateOut"] as const) {
+      if (set(id)) at(id, "applies to Type=veth (a macvlan has no host side to shape on); ignored", true);
+    }
     if (!set("netInterface")) at("netType", "Type=macvlan needs Interface= (the host interface to attach to)");
   }
   if (type === "host") at("netType", "the container shares the host's network: it can reconfigure host interfaces", true);

@@ -18,7 +18,7 @@ function shellFiles(): string[] {
 
 test("runtime has its shell files", () => {
   const names = shellFiles().map((f) => path.basename(f)).sort();
-  for (const n of ["build.sh", "cleanup", "disk", "guest-init", "limits", "net", "net-extra", "shim", "stage", "start"]) assert.ok(names.includes(n), names.join(" "));
+  for (const n of ["build.sh", "cleanup", "disk", "guest-init", "limits", "net", "net-extra", "net-host", "shim", "stage", "start"]) assert.ok(names.includes(n), names.join(" "));
 });
 
 test("shellcheck: POSIX sh, no warnings", () => {

@@ -5,11 +5,12 @@
 // `systemctl stop` and after kill -9 of the runtime's helper (ExecStopPost=
 // cleanup); and a container on the managed bridge pulling in
 // containerctl-network.service, which makes the bridge and its NAT and
-// removes them again on stop.
+// removes them again on stop. NetworkRate= under systemd: its shaping on the
+// host side (the veth and the container's ifb), gone after kill -9 of the helper.
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { hostInterfaceName } from "../../generator/render/derive";
+import { hostInterfaceName, ifbName } from "../../generator/render/derive";
 import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
 import { buildRuntime, makeBusyboxGuest, runtimeMissing, unitProcs, waitFor } from "../lib/harness-guests";
 
@@ -29,10 +30,11 @@ if (skip) {
     h.boot();
     // The harness's own bridge, as an administrator would have one.
     h.sh("ip link add br0 type bridge && ip addr add 10.97.0.1/24 dev br0 && ip link set br0 up && echo 1 > /proc/sys/net/ipv4/ip_forward");
-    for (const n of ["vb", "vr", "vm"]) makeBusyboxGuest(h, n, TOKEN);
+    for (const n of ["vb", "vr", "vm", "vq"]) makeBusyboxGuest(h, n, TOKEN);
     h.writeFile("/etc/containerctl/vb.container", spec("vb", "Bridge=br0\nAddress=10.97.0.10/24\nGateway=10.97.0.1\n"));
     h.writeFile("/etc/containerctl/vr.container", spec("vr", "Address=10.97.1.20/32\n"));
     h.writeFile("/etc/containerctl/vm.container", spec("vm", "Bridge=ccbr0\nAddress=10.0.3.10/24\nGateway=10.0.3.1\n"));
+    h.writeFile("/etc/containerctl/vq.container", spec("vq", "Bridge=br0\nAddress=10.97.0.30/24\n").replace("[Network]", "[Resources]\nNetworkRate=16mbit\nNetworkRateOut=8mbit\n[Network]"));
     h.sh("systemctl daemon-reload");
   });
   test.after(() => h?.destroy());
@@ -76,6 +78,21 @@ if (skip) {
     assert.ok(waitFor(() => ping("10.97.1.20") === 0, 10_000), "a restart right after finds nothing in its way");
     h.sh("systemctl stop container@vr.service");
     assert.not.ok(links().includes(hostInterfaceName("vr")));
+  });
+
+  test("NetworkRate= under systemd: both directions shaped on the host side; kill -9 of the helper leaves no ifb", () => {
+    start("vq");
+    const vq = hostInterfaceName("vq"), ifb = ifbName("vq");
+    assert.match(h.run(`tc qdisc show dev ${vq}`).stdout, /tbf .*rate 16Mbit/, "into the container: a tbf on the host side");
+    assert.match(h.run(`tc filter show dev ${vq} parent ffff:`).stdout, new RegExp(`mirred \\(Egress Redirect to device ${ifb}\\)`), "out of it: redirected to its ifb");
+    assert.match(h.run(`tc qdisc show dev ${ifb}`).stdout, /tbf .*rate 8Mbit/, "and shaped there");
+    assert.not.match(h.run(`journalctl -u container@vq --no-pager`).stdout, /shaped on eth0 inside/);
+    assert.ok(waitFor(() => ping("10.97.0.30") === 0, 10_000), "reachable through the shaping");
+    const pid = h.show("container@vq.service", ["MainPID"]).MainPID;
+    h.sh(`kill -9 ${pid}`);
+    assert.ok(waitFor(() => inactive("vq"), 20_000), "the unit ended");
+    assert.not.match(links(), new RegExp(`${vq}|${ifb}`), "ExecStopPost= cleanup deleted the host side and the ifb");
+    h.run("systemctl reset-failed container@vq.service");
   });
 
   test("a container on the managed bridge pulls in containerctl-network.service; stopping that removes bridge and NAT", () => {
