@@ -273,6 +273,16 @@ it("names that are taken: the source itself, an existing spec, a clone in progre
       assert.equal(listing(h.root), before);
     }
   }
+  // A claim whose process is gone (killed) is not a taken name: create and clone remove it and go on.
+  const dead = spawnSync("true").pid!;
+  for (const [n, argv] of [["stale1", ["create", "stale1", "--busybox"]], ["stale2", ["clone", "base", "stale2"]]] as [string, string[]][]) {
+    fs.mkdirSync(path.join(h.paths.libDir, n, ".rootfs.creating"), { recursive: true });
+    fs.writeFileSync(path.join(h.paths.libDir, n, ".claim"), `${dead}\n`);
+    const r = h.cli(argv);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`removing .*/${n}, left by pid ${dead}`));
+    assert.equal(fs.readdirSync(path.join(h.paths.libDir, n)), ["rootfs"]);
+  }
 });
 
 it("clone refuses a taken name and a running source, and leaves nothing", () => {
