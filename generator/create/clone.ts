@@ -17,7 +17,7 @@ import { copyVerified } from "../import/copy";
 import { overlayUpper } from "../render/derive";
 import { readIni } from "../spec/ini-reader";
 import { KEYS, type KeyId } from "../spec/keys";
-import { loadSpec, readConfigDir, type ContainerSpec } from "../spec/load";
+import { loadSpec, readConfigDir, SPEC_SUFFIX, type ContainerSpec } from "../spec/load";
 import { checkName } from "../spec/names";
 import { writeSpecExclusive } from "./create";
 import { run, withMounted } from "./disk-base";
@@ -62,6 +62,28 @@ export function runningReason(paths: Paths, name: string, root: string): string 
   return null;
 }
 
+/** The containers whose root or upper layer is one of `layers`, and that run now ("NAME (why)"). */
+function runningOwners(paths: Paths, layers: readonly string[]): string[] {
+  const real = (p: string): string => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const want = new Set(layers.map(real));
+  const out: string[] = [];
+  for (const f of [...readConfigDir(paths.configDir).entries].filter((e) => e.endsWith(SPEC_SUFFIX)).sort()) {
+    const spec = loadSpec(paths.configDir, f.slice(0, -SPEC_SUFFIX.length)).spec;
+    if (!spec) continue;
+    const own = [spec.values.root!, ...(spec.values.rootLower.length ? [overlayUpper(spec)] : [])];
+    if (!own.some((p) => want.has(real(p)))) continue;
+    const why = runningReason(paths, spec.name, spec.values.root!);
+    if (why) out.push(`${spec.name} (${why})`);
+  }
+  return out;
+}
+
 /** Spec text without the given keys' assignments (continuation lines included). */
 export function withoutKeys(file: string, text: string, ids: readonly KeyId[]): string {
   const drop = new Set<number>();
@@ -99,6 +121,8 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
     for (const l of [srcUpper, ...srcLower]) {
       if (!lstatOrNull(l)?.isDirectory()) throw new CloneError(`${req.src} is a snapshot whose layer ${l} is missing (was its base destroyed with --force?); it cannot be cloned`);
     }
+    const busy = runningOwners(paths, srcLower);
+    if (busy.length) throw new CloneError(`${req.src} is a snapshot of ${busy.join(", ")}, which ${busy.length > 1 ? "run" : "runs"}: its lower layers could change under the ${req.snapshot ? "snapshot" : "copy"}; stop ${busy.length > 1 ? "them" : "it"} first`);
     if (req.snapshot && lstatOrNull(`${srcUpper}.img`)) throw new CloneError(`${req.src}'s upper layer is in the disk image ${srcUpper}.img; a snapshot of it is not supported yet (a full clone is)`);
   }
   const dp = containerPaths(paths, req.dst);

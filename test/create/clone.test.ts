@@ -188,7 +188,19 @@ it("clone --snapshot of a snapshot is a layer chain: it sees both, writes reach 
   assert.equal(listing(snapUpper), upperBefore, "snap's upper layer is untouched");
   assert.equal(listing(rootOf("base")), baseBefore, "the base is untouched");
 
-  const before = listing(h.root);
+  // The base running: neither a copy nor a snapshot of snap is made while its lower layer can change.
+  fs.mkdirSync(path.join(h.paths.runDir, "base"), { recursive: true });
+  fs.writeFileSync(path.join(h.paths.runDir, "base/pid"), String(process.pid));
+  let before = listing(h.root);
+  for (const extra of [[], ["--snapshot"]]) {
+    r = h.cli(["clone", "snap", "snap3", ...extra]);
+    assert.is(r.code, 1);
+    assert.match(r.stderr, /snap is a snapshot of base \(.*names running pid .*\), which runs: its lower layers could change under the (copy|snapshot); stop it first/);
+    assert.equal(listing(h.root), before);
+  }
+  fs.rmSync(h.paths.runDir, { recursive: true });
+
+  before = listing(h.root);
   r = h.cli(["destroy", "snap", "--yes"]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /snap2 is a snapshot of snap .*give --force/);
