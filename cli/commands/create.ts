@@ -110,10 +110,10 @@ export function register(program: Command): void {
 
   program
     .command("clone")
-    .description("copy a stopped container (owners, modes, hard links, xattrs, devices kept), or --snapshot it with overlayfs")
+    .description("copy a stopped container (owners, modes, hard links, xattrs, devices, sparse files kept; of a snapshot, its merged view), verified, or --snapshot it with overlayfs")
     .argument("<src>", "container to copy")
     .argument("<dst>", "name of the new container")
-    .option("--snapshot", "share SRC's rootfs read-only through overlayfs; DST keeps only its changes (docs/create.md)")
+    .option("--snapshot", "share SRC's rootfs (a snapshot's layers: a chain) read-only through overlayfs; DST keeps only its changes (docs/create.md)")
     .option("--hostname <name>", "host name of the copy (default: its name)")
     .action(async (src: string, dst: string, o: { snapshot?: boolean; hostname?: string }) => {
       await run(`clone ${src} ${dst}`, async () => {

@@ -177,8 +177,13 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
         await cloneImage(srcImage, srcRoot, dp.rootfs, steps, rep);
       } else {
         // Copied, then verified (compareTrees) before anything changes in it.
-        if (srcUpper === null) await copyVerified(srcRoot, dp.staging, rep);
-        else await withMergedView(fs.realpathSync(srcRoot), [srcUpper, ...srcLower], (view) => copyVerified(view, dp.staging, rep));
+        try {
+          if (srcUpper === null) await copyVerified(srcRoot, dp.staging, rep);
+          else await withMergedView(fs.realpathSync(srcRoot), [srcUpper, ...srcLower], (view) => copyVerified(view, dp.staging, rep));
+        } catch (e) {
+          checkInterrupted(); // a ^C that also ended cp: say so, not "cp failed"
+          throw e;
+        }
         checkInterrupted();
         applySteps(dp.staging, steps(dp.staging));
         fs.renameSync(dp.staging, dp.rootfs);
