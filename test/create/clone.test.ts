@@ -285,6 +285,10 @@ it("names that are taken: the source itself, an existing spec, a clone in progre
       assert.equal(listing(h.root), before);
     }
   }
+  const d = h.cli(["destroy", "busy", "--yes"]);
+  assert.is(d.code, 1);
+  assert.match(d.stderr, new RegExp(`busy is being made by pid ${process.pid} \\(a create or clone\\)`));
+  assert.equal(listing(h.root), before);
   // A claim whose process is gone (killed) is not a taken name: create and clone remove it and go on.
   const dead = spawnSync("true").pid!;
   for (const [n, argv] of [["stale1", ["create", "stale1", "--busybox"]], ["stale2", ["clone", "base", "stale2"]]] as [string, string[]][]) {
