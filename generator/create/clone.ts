@@ -23,7 +23,7 @@ import { writeSpecExclusive } from "./create";
 import { run, withMounted } from "./disk-base";
 import { applySteps, readGuestFile } from "./guest-fs";
 import type { GuestStep } from "./guest-files";
-import { checkInterrupted, claimEntry, guarded, lstatOrNull, processesRootedIn, removeTree, runStreaming, runtimeSocketListening, systemdState, unmountAll } from "./host";
+import { checkInterrupted, claimEntry, guarded, lstatOrNull, realOrResolved, processesRootedIn, removeTree, runStreaming, runtimeSocketListening, systemdState, unmountAll } from "./host";
 import { overlayMountArgv, readLayers, renderLayers, type Layers } from "./layers";
 import { containerPaths, DEFAULT_LIB_DIR, type Paths } from "./paths";
 import type { Reporter } from "./progress";
@@ -64,20 +64,13 @@ export function runningReason(paths: Paths, name: string, root: string): string 
 
 /** The containers whose root or upper layer is one of `layers`, and that run now ("NAME (why)"). */
 function runningOwners(paths: Paths, layers: readonly string[]): string[] {
-  const real = (p: string): string => {
-    try {
-      return fs.realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  const want = new Set(layers.map(real));
+  const want = new Set(layers.map((l) => realOrResolved(l)));
   const out: string[] = [];
   for (const f of [...readConfigDir(paths.configDir).entries].filter((e) => e.endsWith(SPEC_SUFFIX)).sort()) {
     const spec = loadSpec(paths.configDir, f.slice(0, -SPEC_SUFFIX.length)).spec;
     if (!spec) continue;
     const own = [spec.values.root!, ...(spec.values.rootLower.length ? [overlayUpper(spec)] : [])];
-    if (!own.some((p) => want.has(real(p)))) continue;
+    if (!own.some((p) => want.has(realOrResolved(p)))) continue;
     const why = runningReason(paths, spec.name, spec.values.root!);
     if (why) out.push(`${spec.name} (${why})`);
   }

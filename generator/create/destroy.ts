@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { loadSpec, SPEC_SUFFIX } from "../spec/load";
 import { checkName } from "../spec/names";
 import { runningReason } from "./clone";
-import { lstatOrNull, mountsUnder, removeTree } from "./host";
+import { lstatOrNull, mountsUnder, realOrResolved, removeTree } from "./host";
 import { readLayers } from "./layers";
 import { containerPaths, type Paths } from "./paths";
 
@@ -37,14 +37,7 @@ export function snapshotsOf(paths: Paths, root: string, entry: string): string[]
     }
   };
   const names = [...new Set([...list(paths.libDir), ...list(paths.configDir).filter((f) => f.endsWith(SPEC_SUFFIX)).map((f) => f.slice(0, -SPEC_SUFFIX.length))])];
-  const real = (p: string): string => {
-    try {
-      return fs.realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  const mine = [real(root), real(entry)];
+  const mine = [realOrResolved(root), realOrResolved(entry)];
   for (const n of names.sort()) {
     const lowers: string[] = [];
     try {
@@ -53,7 +46,7 @@ export function snapshotsOf(paths: Paths, root: string, entry: string): string[]
       /* a bad layers file: the spec still says */
     }
     if (lstatOrNull(containerPaths(paths, n).spec)) lowers.push(...(loadSpec(paths.configDir, n).spec?.values.rootLower ?? []));
-    if (mine.some((m) => lowers.some((x) => { const r = real(x); return r === m || r.startsWith(m + "/"); }))) out.push(n);
+    if (mine.some((m) => lowers.some((x) => { const r = realOrResolved(x); return r === m || r.startsWith(m + "/"); }))) out.push(n);
   }
   return out;
 }

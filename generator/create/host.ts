@@ -51,6 +51,15 @@ export function removeTree(dir: string): void {
   if (r.status !== 0 || lstatOrNull(dir) !== null) throw new HostError(`cannot remove ${dir}: ${(r.stderr || "").trim()}`);
 }
 
+/** The real path of p, or p made absolute when it does not exist. */
+export function realOrResolved(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
 export function lstatOrNull(p: string): fs.Stats | null {
   try {
     return fs.lstatSync(p);
