@@ -110,10 +110,10 @@ export function register(program: Command): void {
 
   program
     .command("clone")
-    .description("copy a stopped container (owners, modes, hard links, xattrs, devices kept), or --snapshot it with overlayfs")
+    .description("copy a stopped container (owners, modes, hard links, xattrs, devices, sparse files kept; of a snapshot, its merged view), verified, or --snapshot it with overlayfs")
     .argument("<src>", "container to copy")
     .argument("<dst>", "name of the new container")
-    .option("--snapshot", "share SRC's rootfs read-only through overlayfs; DST keeps only its changes (docs/create.md)")
+    .option("--snapshot", "share SRC's rootfs (a snapshot's layers: a chain) read-only through overlayfs; DST keeps only its changes (docs/create.md)")
     .option("--hostname <name>", "host name of the copy (default: its name)")
     .action(async (src: string, dst: string, o: { snapshot?: boolean; hostname?: string }) => {
       await run(`clone ${src} ${dst}`, async () => {
@@ -132,22 +132,25 @@ export function register(program: Command): void {
     .description("remove a stopped container: its rootfs (or snapshot layers), spec and drop-ins; asks first unless --yes")
     .argument("<name>", "container name")
     .option("-y, --yes", "do not ask (required when there is no terminal)")
-    .action(async (name: string, o: { yes?: boolean }) => {
+    .option("--force", "destroy a base even though snapshots use it (they will not start again; names them)")
+    .action(async (name: string, o: { yes?: boolean; force?: boolean }) => {
       await run(`destroy ${name}`, async () => {
         const { defaultPaths } = await import("../../generator/create/paths");
         const { planDestroy, destroyContainer } = await import("../../generator/create/destroy");
         const paths = defaultPaths(program.opts().configDir);
-        const plan = planDestroy(paths, name);
+        const plan = planDestroy(paths, name, !!o.force);
+        const breaks = plan.breaks.length ? `--force: ${plan.breaks.join(", ")} lose${plan.breaks.length > 1 ? "" : "s"} a lower layer with ${name} and will not start again (nor can they be cloned); destroy them too` : "";
         if (!o.yes) {
           if (!process.stdin.isTTY || !process.stderr.isTTY) throw new Error("refusing without --yes: no terminal to ask on");
           const readline = await import("node:readline/promises");
           const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question(`Destroy container ${name}? This removes:\n  ${plan.removes.join("\n  ")}\n[y/N] `);
+          const answer = await rl.question(`Destroy container ${name}? This removes:\n  ${plan.removes.join("\n  ")}\n${breaks ? `${breaks}\n` : ""}[y/N] `);
           rl.close();
           if (!/^y(es)?$/i.test(answer.trim())) throw new Error("not confirmed; nothing removed");
         }
         destroyContainer(paths, plan);
         process.stderr.write(`containerctl: destroyed ${name}: removed ${plan.removes.join(", ")}\n`);
+        if (breaks) process.stderr.write(`containerctl: ${name}: ${breaks}\n`);
         for (const k of plan.keeps) process.stderr.write(`containerctl: ${name}: left ${k} in place (RootDirectory= outside ${paths.libDir}/${name})\n`);
       });
     });

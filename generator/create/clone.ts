@@ -1,23 +1,29 @@
 // `containerctl clone SRC DST [--snapshot]`: a copy of a stopped container
-// (cp -a: owners, modes, timestamps, hard links, xattrs, device nodes), or a
-// snapshot that shares SRC's rootfs read-only through overlayfs (layers.ts).
+// (cp -a: owners, modes, timestamps, hard links, xattrs, device nodes, sparse
+// files; verified against the source before it is renamed in), or a snapshot
+// that shares SRC's rootfs read-only through overlayfs (layers.ts). When SRC is
+// itself a snapshot, the copy is of its merged view (assembled read-only in a
+// private mount namespace, never on the host), and a snapshot of it is a layer
+// chain: SRC's upper layer above SRC's own lower layers.
 // DST gets SRC's spec (and drop-ins) with its own RootDirectory=, host name
 // and MAC address, and a guest whose /etc/hostname, /etc/hosts and machine-id
 // are its own. Built next to its destination and renamed in; failures and
 // signals leave nothing.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { copyVerified } from "../import/copy";
+import { overlayUpper } from "../render/derive";
 import { readIni } from "../spec/ini-reader";
 import { KEYS, type KeyId } from "../spec/keys";
-import { loadSpec, readConfigDir, type ContainerSpec } from "../spec/load";
+import { loadSpec, readConfigDir, SPEC_SUFFIX, type ContainerSpec } from "../spec/load";
 import { checkName } from "../spec/names";
 import { writeSpecExclusive } from "./create";
 import { run, withMounted } from "./disk-base";
 import { applySteps, readGuestFile } from "./guest-fs";
 import type { GuestStep } from "./guest-files";
-import { checkInterrupted, guarded, lstatOrNull, processesRootedIn, removeTree, runStreaming, runtimeSocketListening, systemdState, unmountAll } from "./host";
+import { checkInterrupted, claimEntry, guarded, lstatOrNull, realOrResolved, processesRootedIn, removeTree, runStreaming, runtimeSocketListening, systemdState, unmountAll } from "./host";
 import { overlayMountArgv, readLayers, renderLayers, type Layers } from "./layers";
 import { containerPaths, DEFAULT_LIB_DIR, type Paths } from "./paths";
 import type { Reporter } from "./progress";
@@ -56,6 +62,21 @@ export function runningReason(paths: Paths, name: string, root: string): string 
   return null;
 }
 
+/** The containers whose root or upper layer is one of `layers`, and that run now ("NAME (why)"). */
+function runningOwners(paths: Paths, layers: readonly string[]): string[] {
+  const want = new Set(layers.map((l) => realOrResolved(l)));
+  const out: string[] = [];
+  for (const f of [...readConfigDir(paths.configDir).entries].filter((e) => e.endsWith(SPEC_SUFFIX)).sort()) {
+    const spec = loadSpec(paths.configDir, f.slice(0, -SPEC_SUFFIX.length)).spec;
+    if (!spec) continue;
+    const own = [spec.values.root!, ...(spec.values.rootLower.length ? [overlayUpper(spec)] : [])];
+    if (!own.some((p) => want.has(realOrResolved(p)))) continue;
+    const why = runningReason(paths, spec.name, spec.values.root!);
+    if (why) out.push(`${spec.name} (${why})`);
+  }
+  return out;
+}
+
 /** Spec text without the given keys' assignments (continuation lines included). */
 export function withoutKeys(file: string, text: string, ids: readonly KeyId[]): string {
   const drop = new Set<number>();
@@ -83,13 +104,24 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
   // The image is the root filesystem (docs/disk.md); the directory is only its mount point.
   const srcImage = lstatOrNull(`${srcRoot}.img`) ? `${srcRoot}.img` : null;
   if (srcImage && req.snapshot) throw new CloneError(`${req.src}'s root filesystem is the disk image ${srcImage}; a snapshot of it is not supported yet (a full clone is)`);
+  if (req.src === req.dst) throw new CloneError(`name taken: ${req.dst} is the source`);
   const running = runningReason(paths, req.src, srcRoot);
   if (running) throw new CloneError(`${req.src} is running (${running}); stop it first: a copy of a running guest is inconsistent`);
-  const sp = containerPaths(paths, req.src);
-  if (req.snapshot && lstatOrNull(sp.layers)) throw new CloneError(`${req.src} is itself a snapshot; snapshot a full clone of it instead (containerctl clone ${req.src} NEW)`);
+  // SRC a snapshot: its root is the overlay of its upper layer over its lower layers.
+  const srcLower = src.values.rootLower;
+  const srcUpper = srcLower.length ? overlayUpper(src) : null;
+  if (srcUpper !== null) {
+    for (const l of [srcUpper, ...srcLower]) {
+      if (!lstatOrNull(l)?.isDirectory()) throw new CloneError(`${req.src} is a snapshot whose layer ${l} is missing (was its base destroyed with --force?); it cannot be cloned`);
+    }
+    const busy = runningOwners(paths, srcLower);
+    if (busy.length) throw new CloneError(`${req.src} is a snapshot of ${busy.join(", ")}, which ${busy.length > 1 ? "run" : "runs"}: its lower layers could change under the ${req.snapshot ? "snapshot" : "copy"}; stop ${busy.length > 1 ? "them" : "it"} first`);
+    if (req.snapshot && lstatOrNull(`${srcUpper}.img`)) throw new CloneError(`${req.src}'s upper layer is in the disk image ${srcUpper}.img; a snapshot of it is not supported yet (a full clone is)`);
+  }
   const dp = containerPaths(paths, req.dst);
-  for (const p of [dp.spec, dp.entry]) if (lstatOrNull(p)) throw new CloneError(`name taken: ${p} exists`);
+  if (lstatOrNull(dp.spec)) throw new CloneError(`name taken: ${dp.spec} exists`);
 
+  const snapLower = srcUpper === null ? [fs.realpathSync(srcRoot)] : [fs.realpathSync(srcUpper), ...srcLower];
   // The spec: SRC's files minus what must differ, plus DST's own values.
   const own: KeyId[] = ["root", "hostname", "mac", "rootLower", "rootUpper", "rootWork"];
   const srcTexts = src.sources.filter((f) => f === src.file || f.startsWith(src.file + ".d/")).map((f) => ({ path: f, text: fs.readFileSync(f, "utf8") }));
@@ -100,7 +132,7 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
   settings.hostname = hostname;
   if (req.snapshot) {
     // The runtime assembles the overlay at start, inside the container's own mount namespace.
-    settings.rootLower = [fs.realpathSync(srcRoot)];
+    settings.rootLower = snapLower;
     settings.rootUpper = dp.upper;
     settings.rootWork = dp.work;
   }
@@ -114,24 +146,19 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
   }
 
   fs.mkdirSync(paths.libDir, { recursive: true, mode: 0o700 });
-  try {
-    fs.mkdirSync(dp.entry, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CloneError(`name taken: ${dp.entry} exists`);
-    throw e;
-  }
+  const claim = claimEntry(dp.entry, dp.spec, (m) => rep.step(m));
   let done = false;
   await guarded(async () => {
     try {
       const steps = (root: string): GuestStep[] => guestIdentitySteps(root, oldHostname, hostname);
       if (req.snapshot) {
-        rep.step(`snapshot of ${srcRoot} (overlayfs)`);
+        rep.step(`snapshot of ${snapLower.join(" over ")} (overlayfs)`);
         const st = fs.statSync(srcRoot);
         for (const d of [dp.upper, dp.work, dp.rootfs]) fs.mkdirSync(d, { mode: 0o755 });
         // The merged root takes its owner and mode from the upper directory.
         fs.chownSync(dp.upper, st.uid, st.gid);
         fs.chmodSync(dp.upper, st.mode & 0o7777);
-        const layers: Layers = { lower: fs.realpathSync(srcRoot), upper: dp.upper, work: dp.work };
+        const layers: Layers = { lower: snapLower, upper: dp.upper, work: dp.work };
         fs.writeFileSync(dp.layers, renderLayers(req.dst, layers, dp.rootfs));
         await mountSnapshot(layers, dp.rootfs);
         try {
@@ -142,10 +169,15 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
       } else if (srcImage) {
         await cloneImage(srcImage, srcRoot, dp.rootfs, steps, rep);
       } else {
-        rep.step(`copying ${srcRoot}`);
-        const r = await runStreaming(["cp", "-a", "-T", "--", srcRoot, dp.staging]);
+        // Copied, then verified (compareTrees) before anything changes in it.
+        try {
+          if (srcUpper === null) await copyVerified(srcRoot, dp.staging, rep);
+          else await withMergedView(fs.realpathSync(srcRoot), [srcUpper, ...srcLower], (view) => copyVerified(view, dp.staging, rep));
+        } catch (e) {
+          checkInterrupted(); // a ^C that also ended cp: say so, not "cp failed"
+          throw e;
+        }
         checkInterrupted();
-        if (r.code !== 0) throw new CloneError(`copy failed: ${r.tail.slice(-3).join(" / ")}`);
         applySteps(dp.staging, steps(dp.staging));
         fs.renameSync(dp.staging, dp.rootfs);
       }
@@ -160,6 +192,7 @@ export async function cloneContainer(req: CloneRequest, paths: Paths, rep: Repor
         if (dropIns.length) removeTree(dp.dropIns);
         throw e;
       }
+      claim.release();
       done = true;
     } finally {
       if (!done) removeTree(dp.entry);
@@ -187,6 +220,53 @@ async function cloneImage(srcImage: string, srcRoot: string, dstRoot: string, st
   fs.mkdirSync(dstRoot, { mode: st.mode & 0o7777 });
   fs.chownSync(dstRoot, st.uid, st.gid);
   fs.renameSync(partial, image);
+}
+
+// Run inside `unshare --mount --propagation private`: the read-only merged
+// view of a snapshot (its upper layer as the topmost lower: overlayfs applies
+// its whiteouts and opaque directories, and writes nothing) on TARGET, the
+// snapshot's own empty mount point. A disk image holding the upper layer
+// (docs/disk.md) is loop-mounted first. Then it waits for EOF on stdin: the
+// namespace, its mounts and loop device go when we close it or die.
+const MERGED_VIEW_SH = `set -eu
+target=$1 upper=$2 lowers=$3
+if [ -f "$upper.img" ]; then
+	mount -o ro,loop -- "$upper.img" "$upper"
+	upper=$upper/upper
+fi
+mount -t overlay -o "ro,lowerdir=$upper:$lowers" overlay "$target"
+echo ready
+exec cat >/dev/null`;
+
+/**
+ * fn gets a path to the merged view of layers (topmost first) as a process in
+ * a private mount namespace sees it (/proc/PID/root/TARGET): nothing is ever
+ * mounted on the host, and nothing stays mounted if we are killed.
+ */
+export async function withMergedView<T>(target: string, layers: string[], fn: (view: string) => Promise<T>): Promise<T> {
+  const [upper, ...lowers] = layers;
+  const p = spawn("setpriv", ["--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", MERGED_VIEW_SH, "sh", target, upper, lowers.join(":")], { stdio: ["pipe", "pipe", "pipe"] });
+  let err = "";
+  p.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exited = new Promise<void>((resolve) => p.on("close", () => resolve()));
+  try {
+    const ready = await new Promise<boolean>((resolve) => {
+      let out = "";
+      p.stdout!.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        if (out.includes("ready\n")) resolve(true);
+      });
+      p.on("error", (e) => ((err += e.message), resolve(false)));
+      p.on("close", () => resolve(false));
+    });
+    if (!ready) throw new CloneError(`cannot assemble the merged view of ${layers.join(" over ")}: ${err.trim() || "unshare failed"}`);
+    return await fn(`/proc/${p.pid}/root${target}`);
+  } finally {
+    p.stdin!.end();
+    const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(t);
+  }
 }
 
 /** Mount a snapshot's overlay on target (the runtime's job at start; clone and tests use it too). */

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readConfigDir } from "../spec/load";
 import { applySteps } from "./guest-fs";
-import { checkInterrupted, freeBytes, guarded, haveCommand, HostError, Interrupted, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
+import { checkInterrupted, claimEntry, freeBytes, guarded, haveCommand, HostError, Interrupted, lstatOrNull, removeTree, runStreaming, type RunResult } from "./host";
 import { tryLock } from "./lock";
 import { aptProxyEnv, hostMirrors } from "./mirror";
 import { checkMirrorRelease } from "./mirror-check";
@@ -45,11 +45,12 @@ export async function createContainer(req: CreateRequest, paths: Paths, opts: Cr
 
   // Made here (first container on this host) and removed again if this create fails.
   const madeLibDir = fs.mkdirSync(paths.libDir, { recursive: true, mode: 0o700 });
+  let claim: { release(): void };
   try {
-    fs.mkdirSync(cp.entry, { mode: 0o700 }); // the claim: only one create gets it
+    claim = claimEntry(cp.entry, cp.spec, (m) => rep.step(m)); // only one create gets it; a killed one's is removed
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CreateError(`name taken: ${cp.entry} exists`);
-    throw e;
+    if (madeLibDir) removeEmptyDirs(madeLibDir, paths.libDir);
+    throw e instanceof HostError ? new CreateError(e.message) : e;
   }
   let done = false;
   const t0 = Date.now();
@@ -84,6 +85,7 @@ export async function createContainer(req: CreateRequest, paths: Paths, opts: Cr
         checkInterrupted();
         fs.renameSync(cp.staging, cp.rootfs);
         writeSpecExclusive(cp.spec, plan.specText);
+        claim.release();
         done = true;
       } finally {
         if (!done) {
@@ -117,9 +119,8 @@ function mb(n: number): string {
 }
 
 function takenCheck(plan: CreatePlan): void {
-  for (const p of [plan.paths.spec, plan.paths.entry]) {
-    if (lstatOrNull(p) !== null) throw new CreateError(`name taken: ${p} exists`);
-  }
+  // The data directory is claimed later (claimEntry): one a killed create or clone left is removed then.
+  if (lstatOrNull(plan.paths.spec) !== null) throw new CreateError(`name taken: ${plan.paths.spec} exists`);
 }
 
 /** Turn low-level failures into what happened, in words. */

@@ -51,6 +51,15 @@ export function removeTree(dir: string): void {
   if (r.status !== 0 || lstatOrNull(dir) !== null) throw new HostError(`cannot remove ${dir}: ${(r.stderr || "").trim()}`);
 }
 
+/** The real path of p, or p made absolute when it does not exist. */
+export function realOrResolved(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
 export function lstatOrNull(p: string): fs.Stats | null {
   try {
     return fs.lstatSync(p);
@@ -77,6 +86,36 @@ export function haveCommand(cmd: string): boolean {
       return false;
     }
   });
+}
+
+/**
+ * Claim a container's data directory `entry` (mkdir: only one process gets it)
+ * and record the claimant's pid in ENTRY/.claim until `release`. An entry left
+ * by a claimant that died (kill -9) before writing `spec` is removed first;
+ * `onStale` is told. Throws "name taken" otherwise.
+ */
+export function claimEntry(entry: string, spec: string, onStale: (msg: string) => void): { release(): void } {
+  const claim = path.join(entry, ".claim");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.mkdirSync(entry, { mode: 0o700 });
+      fs.writeFileSync(claim, `${process.pid}\n`);
+      return { release: () => fs.rmSync(claim, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
+    }
+    let pid = NaN;
+    try {
+      pid = Number(fs.readFileSync(claim, "utf8").trim());
+    } catch {
+      /* no claim file: a container's, or a claimant still writing it */
+    }
+    if (lstatOrNull(spec) !== null || !Number.isInteger(pid) || pid <= 0 || fs.existsSync(`/proc/${pid}`)) {
+      throw new HostError(`name taken: ${entry} exists${Number.isInteger(pid) && pid > 0 && lstatOrNull(spec) === null ? ` (being made by pid ${pid})` : ""}`);
+    }
+    onStale(`removing ${entry}, left by pid ${pid} (ended before it finished)`);
+    removeTree(entry);
+  }
 }
 
 /**

@@ -96,7 +96,8 @@ function countEntries(root: string): number {
 /** cp -a, reporting each entry it names (`'SRC/x' -> 'DEST/x'`) as copied. */
 function copyTree(src: string, dest: string, rep: Reporter, total: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const cp = spawn("cp", ["-a", "-v", "--sparse=always", "-T", "--", src, dest], { stdio: ["ignore", "pipe", "pipe"] });
+    // setpriv --pdeathsig: a cp whose caller was killed (kill -9) stops too, so a next run can clean up after it.
+    const cp = spawn("setpriv", ["--pdeathsig", "KILL", "--", "cp", "-a", "-v", "--sparse=always", "-T", "--", src, dest], { stdio: ["ignore", "pipe", "pipe"] });
     let done = 0;
     let rest = "";
     let err = "";

@@ -344,6 +344,17 @@ it("a snapshot's disk: disk create moves its upper layer into UPPER.img (upper/ 
   const c = h.cli(["disk", "check", snap]);
   assert.is(c.code, 0, c.stdout + c.stderr);
   assert.match(c.stdout, /^backing: image .*upper\.img \(32\.0M/m);
+  // A full clone copies the merged view, its upper layer read from the image (loop-mounted read-only in a private namespace).
+  r = h.cli(["clone", snap, `${snap}c`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(fs.readFileSync(path.join(rootOf(`${snap}c`), "mine"), "utf8"), "kept\n");
+  assert.ok(fs.existsSync(path.join(rootOf(`${snap}c`), "bin/busybox")), "the base's files too");
+  assert.is(fs.readFileSync(path.join(rootOf(`${snap}c`), "etc/hostname"), "utf8"), `${snap}c\n`);
+  assert.equal(mountsUnder(h.root), []);
+  assert.ok(await waitFor(() => loops(h.root).length === 0, 3000), "no loop device left");
+  r = h.cli(["clone", snap, `${snap}s`, "--snapshot"]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /upper layer is in the disk image .*upper\.img; a snapshot of it is not supported yet \(a full clone is\)/);
 });
 
 test.run();

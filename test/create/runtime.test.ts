@@ -122,6 +122,50 @@ it("copy and snapshot clones of a busybox guest start, and their writes do not r
   assert.ok(fs.existsSync(path.join(h.paths.libDir, copy, "rootfs/root/written")));
 });
 
+it("a running snapshot cannot be cloned or destroyed (nor its base); stopped, its full copy and its snapshot start with what it wrote, and their writes reach neither it nor the base", async () => {
+  const base = uniq("base"), snap = uniq("snap"), full = uniq("full"), snap2 = uniq("snap2");
+  assert.is(h.cli(["create", base, "--busybox"]).code, 0);
+  assert.is(h.cli(["clone", base, snap, "--snapshot"]).code, 0);
+  const baseRoot = path.join(h.paths.libDir, base, "rootfs"), snapUpper = path.join(h.paths.libDir, snap, "upper");
+  const baseBefore = listing(baseRoot);
+  const r = run(snap);
+  assert.ok(await waitFor(() => /login: /.test(r.out()), 30_000), r.out());
+  assert.is(exec(snap, "sh", "-c", "echo from-snap > /root/snapfile && rm /etc/issue").code, 0);
+  // Running: every way of copying or removing it (or what it stands on) is refused, and nothing changes.
+  const before = listing(h.root);
+  for (const [argv, msg] of [
+    [["clone", snap, full], new RegExp(`${snap} is running \\(its runtime helper listens`)],
+    [["clone", snap, snap2, "--snapshot"], new RegExp(`${snap} is running`)],
+    [["destroy", snap, "--yes"], new RegExp(`${snap} is running`)],
+    [["destroy", base, "--yes", "--force"], new RegExp(`${snap}, a snapshot of ${base}, is running`)],
+  ] as [string[], RegExp][]) {
+    const d = h.cli(argv);
+    assert.is(d.code, 1, argv.join(" "));
+    assert.match(d.stderr, msg);
+  }
+  assert.equal(listing(h.root), before);
+  await stop(r);
+
+  let c = h.cli(["clone", snap, full]);
+  assert.is(c.code, 0, c.stderr);
+  c = h.cli(["clone", snap, snap2, "--snapshot"]);
+  assert.is(c.code, 0, c.stderr);
+  const snapUpperBefore = listing(snapUpper);
+  const runs = [run(full), run(snap2)];
+  for (const x of runs) assert.ok(await waitFor(() => /login: /.test(x.out()), 30_000), x.out());
+  for (const n of [full, snap2]) {
+    assert.is(exec(n, "cat", "/root/snapfile").stdout, "from-snap\n", `${n} has what ${snap} wrote`);
+    assert.is(exec(n, "test", "-e", "/etc/issue").code, 1, `${n} does not have what ${snap} deleted`);
+    assert.is(exec(n, "cat", "/etc/hostname").stdout, `${n}\n`);
+    assert.is(exec(n, "sh", "-c", "echo mine > /root/snapfile && echo new > /root/new-in-clone && rm /etc/inittab").code, 0);
+  }
+  for (const x of runs) await stop(x);
+  assert.equal(listing(snapUpper), snapUpperBefore, "the snapshot's upper layer is as it was");
+  assert.equal(listing(baseRoot), baseBefore, "the base is as it was");
+  assert.is(fs.readFileSync(path.join(h.paths.libDir, full, "rootfs/root/snapfile"), "utf8"), "mine\n");
+  assert.ok(fs.existsSync(path.join(h.paths.libDir, snap2, "upper/root/new-in-clone")));
+});
+
 it("a Debian bookworm guest created with --address and --bridge boots under the runtime: systemd running, eth0 as the spec says, reachable on the bridge, a console login prompt", async () => {
   const name = uniq("deb");
   // The container's "host" is a test namespace with the bridge; a second one on the bridge is a neighbour that pings it.

@@ -102,11 +102,12 @@ test("guest writes never follow the guest's symlinks out of its root", () => {
 });
 
 test("snapshot layers round-trip; paths overlayfs cannot take are refused", () => {
-  const l = { lower: "/var/lib/containerctl/web/rootfs", upper: "/var/lib/containerctl/web2/upper", work: "/var/lib/containerctl/web2/work" };
+  const l = { lower: ["/var/lib/containerctl/web/upper", "/var/lib/containerctl/base/rootfs"], upper: "/var/lib/containerctl/web2/upper", work: "/var/lib/containerctl/web2/work" };
   assert.equal(parseLayers(renderLayers("web2", l, "/var/lib/containerctl/web2/rootfs")), l);
-  assert.equal(overlayMountArgv(l, "/t"), ["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${l.lower},upperdir=${l.upper},workdir=${l.work}`, "--", "/t"]);
-  assert.throws(() => renderLayers("x", { ...l, lower: "/a,b" }, "/t"), /cannot be an overlay layer/);
+  assert.equal(overlayMountArgv(l, "/t"), ["mount", "-t", "overlay", "overlay", "-o", `lowerdir=${l.lower.join(":")},upperdir=${l.upper},workdir=${l.work}`, "--", "/t"]);
+  assert.throws(() => renderLayers("x", { ...l, lower: ["/a,b"] }, "/t"), /cannot be an overlay layer/);
   assert.throws(() => parseLayers("lower\t/a\nupper\t/b\n"), /no work/);
+  assert.throws(() => parseLayers("upper\t/b\nwork\t/c\n"), /no lower/);
 });
 
 test("clone drops the keys that must differ, continuation lines included", () => {
