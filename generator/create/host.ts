@@ -104,17 +104,23 @@ export function claimEntry(entry: string, spec: string, onStale: (msg: string) =
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
     }
-    let pid = NaN;
-    try {
-      pid = Number(fs.readFileSync(claim, "utf8").trim());
-    } catch {
-      /* no claim file: a container's, or a claimant still writing it */
-    }
-    if (lstatOrNull(spec) !== null || !Number.isInteger(pid) || pid <= 0 || fs.existsSync(`/proc/${pid}`)) {
-      throw new HostError(`name taken: ${entry} exists${Number.isInteger(pid) && pid > 0 && lstatOrNull(spec) === null ? ` (being made by pid ${pid})` : ""}`);
+    // No claim: a container's entry, or a claimant still writing it.
+    const pid = claimantOf(entry);
+    if (lstatOrNull(spec) !== null || pid === null || fs.existsSync(`/proc/${pid}`)) {
+      throw new HostError(`name taken: ${entry} exists${pid !== null && lstatOrNull(spec) === null ? ` (being made by pid ${pid})` : ""}`);
     }
     onStale(`removing ${entry}, left by pid ${pid} (ended before it finished)`);
     removeTree(entry);
+  }
+}
+
+/** The pid claimEntry recorded in ENTRY/.claim (a create or clone making it), or null. */
+export function claimantOf(entry: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(path.join(entry, ".claim"), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
   }
 }
 
