@@ -153,6 +153,40 @@ export function processesRootedIn(dir: string): number[] {
   return out;
 }
 
+/**
+ * Run `script` (sh, `set -eu`, its arguments `args`) in a private mount
+ * namespace of its own, held open by the shell waiting for EOF on its stdin,
+ * and hand fn `target` as that shell sees it (/proc/PID/root/TARGET). The host
+ * never sees the script's mounts: when fn ends, or we die (pdeathsig), the
+ * namespace goes, and its mounts and loop devices with it. A script that
+ * fails is `fail(its stderr)`.
+ */
+export async function inMountNamespace<T>(script: string, args: string[], target: string, fn: (inside: string) => Promise<T>, fail: (stderr: string) => Error): Promise<T> {
+  const sh = `set -eu\n${script}\necho ready\nexec cat >/dev/null`;
+  const p = spawn("setpriv", ["--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", sh, "sh", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let err = "";
+  p.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exited = new Promise<void>((resolve) => p.on("close", () => resolve()));
+  try {
+    const ready = await new Promise<boolean>((resolve) => {
+      let out = "";
+      p.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        if (out.includes("ready\n")) resolve(true);
+      });
+      p.on("error", (e) => ((err += e.message), resolve(false)));
+      p.on("close", () => resolve(false));
+    });
+    if (!ready) throw fail(err.trim());
+    return await fn(`/proc/${p.pid}/root${target}`);
+  } finally {
+    p.stdin.end();
+    const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
 /** The runtime's helper listens on the abstract socket @containerctl/NAME while the container runs (docs/runtime.md). */
 export function runtimeSocketListening(name: string): boolean {
   let text = "";
