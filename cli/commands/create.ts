@@ -9,8 +9,8 @@ const list = (v: string): string[] => v.split(",").map((s) => s.trim()).filter(B
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-/** Errors end the command with a message; a signal ends it with 128+signal, as a shell would. */
-async function run(what: string, fn: () => Promise<void>): Promise<void> {
+/** Errors end the command with a message; a signal ends it with 128+signal, as a shell would (disk.ts too). */
+export async function run(what: string, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (e) {

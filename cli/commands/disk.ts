@@ -3,15 +3,7 @@
 // only inside these actions.
 
 import type { Command } from "commander";
-
-async function action(what: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    process.stderr.write(`containerctl: ${what}: ${(e as Error).message}\n`);
-    process.exitCode = 1;
-  }
-}
+import { run as action } from "./create";
 
 const say = (name: string) => (line: string): void => void process.stderr.write(`containerctl: ${name}: ${line}\n`);
 

@@ -12,22 +12,26 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_CONFIG_DIR } from "../../generator/generate";
 import { NETWORK_UNIT, NETWORK_JOB } from "../../generator/network-conf";
+import { UPSTART_JOB_DIR } from "../../generator/upstart-check";
 import { runtimeDir } from "./runtime";
 
 type Runner = { argv: string[]; env?: NodeJS.ProcessEnv; via: string };
 
+/** runtime/bridge ACTION itself, reading network.conf from configDir. */
+const bridgeScript = (action: "up" | "down" | "status", configDir: string): Runner => ({
+  argv: ["sh", path.join(runtimeDir(), "bridge"), action],
+  env: { ...process.env, CONTAINERCTL_CONFIG_DIR: configDir },
+  via: "runtime/bridge",
+});
+
 function runner(action: "up" | "down", configDir: string, direct: boolean): Runner {
-  const script: Runner = {
-    argv: ["sh", path.join(runtimeDir(), "bridge"), action],
-    env: { ...process.env, CONTAINERCTL_CONFIG_DIR: configDir },
-    via: "runtime/bridge",
-  };
+  const script = bridgeScript(action, configDir);
   if (direct || path.resolve(configDir) !== DEFAULT_CONFIG_DIR) return script;
   const unitInstalled = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"].some((d) => fs.existsSync(path.join(d, NETWORK_UNIT)));
   if (fs.existsSync("/run/systemd/system") && unitInstalled) {
     return { argv: ["systemctl", action === "up" ? "start" : "stop", NETWORK_UNIT], via: `systemctl (${NETWORK_UNIT})` };
   }
-  if (fs.existsSync(`/etc/init/${NETWORK_JOB}.conf`) && spawnSync("initctl", ["version"]).status === 0) {
+  if (fs.existsSync(path.join(UPSTART_JOB_DIR, `${NETWORK_JOB}.conf`)) && spawnSync("initctl", ["version"]).status === 0) {
     return { argv: ["initctl", action === "up" ? "start" : "stop", NETWORK_JOB], via: `upstart (${NETWORK_JOB})` };
   }
   return script;
@@ -57,6 +61,6 @@ export function register(program: Command): void {
     .command("status")
     .description("the bridge, its address, NAT, DHCP leases and ports (exit 3 when down)")
     .action(() => {
-      process.exitCode = run({ argv: ["sh", path.join(runtimeDir(), "bridge"), "status"], env: { ...process.env, CONTAINERCTL_CONFIG_DIR: configDir() }, via: "runtime/bridge" });
+      process.exitCode = run(bridgeScript("status", configDir()));
     });
 }

@@ -10,7 +10,7 @@
 // are its own. Built next to its destination and renamed in; failures and
 // signals leave nothing.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { copyVerified } from "../import/copy";
@@ -23,7 +23,7 @@ import { writeSpecExclusive } from "./create";
 import { run, withMounted } from "./disk-base";
 import { applySteps, readGuestFile } from "./guest-fs";
 import type { GuestStep } from "./guest-files";
-import { checkInterrupted, claimEntry, guarded, lstatOrNull, realOrResolved, processesRootedIn, removeTree, runStreaming, runtimeSocketListening, systemdState, unmountAll } from "./host";
+import { checkInterrupted, claimEntry, guarded, inMountNamespace, lstatOrNull, realOrResolved, processesRootedIn, removeTree, runStreaming, runtimeSocketListening, systemdState, unmountAll } from "./host";
 import { overlayMountArgv, readLayers, renderLayers, type Layers } from "./layers";
 import { containerPaths, DEFAULT_LIB_DIR, type Paths } from "./paths";
 import type { Reporter } from "./progress";
@@ -222,51 +222,26 @@ async function cloneImage(srcImage: string, srcRoot: string, dstRoot: string, st
   fs.renameSync(partial, image);
 }
 
-// Run inside `unshare --mount --propagation private`: the read-only merged
-// view of a snapshot (its upper layer as the topmost lower: overlayfs applies
-// its whiteouts and opaque directories, and writes nothing) on TARGET, the
-// snapshot's own empty mount point. A disk image holding the upper layer
-// (docs/disk.md) is loop-mounted first. Then it waits for EOF on stdin: the
-// namespace, its mounts and loop device go when we close it or die.
-const MERGED_VIEW_SH = `set -eu
-target=$1 upper=$2 lowers=$3
+// The read-only merged view of a snapshot (its upper layer as the topmost
+// lower: overlayfs applies its whiteouts and opaque directories, and writes
+// nothing) on TARGET, the snapshot's own empty mount point. A disk image
+// holding the upper layer (docs/disk.md) is loop-mounted first.
+const MERGED_VIEW_SH = `target=$1 upper=$2 lowers=$3
 if [ -f "$upper.img" ]; then
 	mount -o ro,loop -- "$upper.img" "$upper"
 	upper=$upper/upper
 fi
-mount -t overlay -o "ro,lowerdir=$upper:$lowers" overlay "$target"
-echo ready
-exec cat >/dev/null`;
+mount -t overlay -o "ro,lowerdir=$upper:$lowers" overlay "$target"`;
 
 /**
  * fn gets a path to the merged view of layers (topmost first) as a process in
- * a private mount namespace sees it (/proc/PID/root/TARGET): nothing is ever
+ * a private mount namespace sees it (inMountNamespace): nothing is ever
  * mounted on the host, and nothing stays mounted if we are killed.
  */
-export async function withMergedView<T>(target: string, layers: string[], fn: (view: string) => Promise<T>): Promise<T> {
+export function withMergedView<T>(target: string, layers: string[], fn: (view: string) => Promise<T>): Promise<T> {
   const [upper, ...lowers] = layers;
-  const p = spawn("setpriv", ["--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", MERGED_VIEW_SH, "sh", target, upper, lowers.join(":")], { stdio: ["pipe", "pipe", "pipe"] });
-  let err = "";
-  p.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const exited = new Promise<void>((resolve) => p.on("close", () => resolve()));
-  try {
-    const ready = await new Promise<boolean>((resolve) => {
-      let out = "";
-      p.stdout!.setEncoding("utf8").on("data", (d: string) => {
-        out += d;
-        if (out.includes("ready\n")) resolve(true);
-      });
-      p.on("error", (e) => ((err += e.message), resolve(false)));
-      p.on("close", () => resolve(false));
-    });
-    if (!ready) throw new CloneError(`cannot assemble the merged view of ${layers.join(" over ")}: ${err.trim() || "unshare failed"}`);
-    return await fn(`/proc/${p.pid}/root${target}`);
-  } finally {
-    p.stdin!.end();
-    const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(t);
-  }
+  return inMountNamespace(MERGED_VIEW_SH, [target, upper, lowers.join(":")], target, fn,
+    (err) => new CloneError(`cannot assemble the merged view of ${layers.join(" over ")}: ${err || "unshare failed"}`));
 }
 
 /** Mount a snapshot's overlay on target (the runtime's job at start; clone and tests use it too). */

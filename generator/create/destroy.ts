@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { loadSpec, SPEC_SUFFIX } from "../spec/load";
 import { checkName } from "../spec/names";
 import { runningReason } from "./clone";
-import { lstatOrNull, mountsUnder, realOrResolved, removeTree } from "./host";
+import { claimantOf, lstatOrNull, mountsUnder, realOrResolved, removeTree } from "./host";
 import { readLayers } from "./layers";
 import { containerPaths, type Paths } from "./paths";
 
@@ -57,13 +57,8 @@ export function planDestroy(paths: Paths, name: string, force = false): DestroyP
   const cp = containerPaths(paths, name);
   const exists = [cp.spec, cp.dropIns, cp.entry].filter((p) => lstatOrNull(p) !== null);
   if (!exists.length) throw new DestroyError(`no container '${name}' (no ${cp.spec}, no ${cp.entry})`);
-  let maker = NaN;
-  try {
-    maker = Number(fs.readFileSync(path.join(cp.entry, ".claim"), "utf8").trim());
-  } catch {
-    /* no create or clone of it in progress */
-  }
-  if (Number.isInteger(maker) && maker > 0 && fs.existsSync(`/proc/${maker}`)) throw new DestroyError(`${name} is being made by pid ${maker} (a create or clone); wait for it, or end it`);
+  const maker = claimantOf(cp.entry);
+  if (maker !== null && fs.existsSync(`/proc/${maker}`)) throw new DestroyError(`${name} is being made by pid ${maker} (a create or clone); wait for it, or end it`);
   const r = lstatOrNull(cp.spec) ? loadSpec(paths.configDir, name) : null;
   const root = r?.spec?.values.root ?? cp.rootfs;
   const running = runningReason(paths, name, root);

@@ -1,9 +1,10 @@
 // Shared by disk.ts and disk-project.ts (docs/disk.md): the error, the
 // container a disk command acts on, running a program, sizes for people.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import type { ContainerSpec } from "../spec/load";
+import { inMountNamespace } from "./host";
 
 export class DiskError extends Error {}
 
@@ -48,29 +49,17 @@ export function loopsOf(image: string): string[] {
 }
 
 /**
- * Mount an image in a mount namespace of its own (unshare), held by a shell
- * that waits on its stdin, and hand fn the path that reaches the mount through
- * /proc/PID/root. The host never sees the mount: when we close the pipe, or
- * die, the shell exits, the namespace goes, and the loop device with it.
+ * Mount an image in a mount namespace of its own (inMountNamespace) and hand
+ * fn the path that reaches the mount through /proc/PID/root. The host never
+ * sees the mount: when fn ends, or we die, the namespace goes, and the loop
+ * device with it (waited for a little).
  */
 export async function withMounted<T>(image: string, mnt: string, fn: (inside: string) => Promise<T>): Promise<T> {
   fs.mkdirSync(mnt, { mode: 0o700 });
-  const script = 'mount -t ext4 -o loop -- "$1" "$2" || exit 1; echo mounted; read -r _';
-  const child = spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", image, mnt], { stdio: ["pipe", "pipe", "pipe"] });
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const mounted = await new Promise<boolean>((resolve) => {
-    child.stdout.once("data", () => resolve(true));
-    void exited.then(() => resolve(false));
-  });
   try {
-    if (!mounted) throw new DiskError(`cannot mount ${image}: ${err.trim()}`);
-    return await fn(`/proc/${child.pid}/root${mnt}`);
+    return await inMountNamespace('mount -t ext4 -o loop -- "$1" "$2"', [image, mnt], mnt, fn, (err) => new DiskError(`cannot mount ${image}: ${err}`));
   } finally {
-    child.stdin.end();
-    await exited;
-    fs.rmdirSync(mnt); // empty on the host: the mount was only in the shell's namespace
+    fs.rmdirSync(mnt); // empty on the host: the mount was only in the namespace
     for (let i = 0; loopsOf(image).length && i < 30; i++) await new Promise((r) => setTimeout(r, 100));
   }
 }

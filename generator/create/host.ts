@@ -104,17 +104,23 @@ export function claimEntry(entry: string, spec: string, onStale: (msg: string) =
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
     }
-    let pid = NaN;
-    try {
-      pid = Number(fs.readFileSync(claim, "utf8").trim());
-    } catch {
-      /* no claim file: a container's, or a claimant still writing it */
-    }
-    if (lstatOrNull(spec) !== null || !Number.isInteger(pid) || pid <= 0 || fs.existsSync(`/proc/${pid}`)) {
-      throw new HostError(`name taken: ${entry} exists${Number.isInteger(pid) && pid > 0 && lstatOrNull(spec) === null ? ` (being made by pid ${pid})` : ""}`);
+    // No claim: a container's entry, or a claimant still writing it.
+    const pid = claimantOf(entry);
+    if (lstatOrNull(spec) !== null || pid === null || fs.existsSync(`/proc/${pid}`)) {
+      throw new HostError(`name taken: ${entry} exists${pid !== null && lstatOrNull(spec) === null ? ` (being made by pid ${pid})` : ""}`);
     }
     onStale(`removing ${entry}, left by pid ${pid} (ended before it finished)`);
     removeTree(entry);
+  }
+}
+
+/** The pid claimEntry recorded in ENTRY/.claim (a create or clone making it), or null. */
+export function claimantOf(entry: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(path.join(entry, ".claim"), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
   }
 }
 
@@ -145,6 +151,40 @@ export function processesRootedIn(dir: string): number[] {
     }
   }
   return out;
+}
+
+/**
+ * Run `script` (sh, `set -eu`, its arguments `args`) in a private mount
+ * namespace of its own, held open by the shell waiting for EOF on its stdin,
+ * and hand fn `target` as that shell sees it (/proc/PID/root/TARGET). The host
+ * never sees the script's mounts: when fn ends, or we die (pdeathsig), the
+ * namespace goes, and its mounts and loop devices with it. A script that
+ * fails is `fail(its stderr)`.
+ */
+export async function inMountNamespace<T>(script: string, args: string[], target: string, fn: (inside: string) => Promise<T>, fail: (stderr: string) => Error): Promise<T> {
+  const sh = `set -eu\n${script}\necho ready\nexec cat >/dev/null`;
+  const p = spawn("setpriv", ["--pdeathsig", "KILL", "--", "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", sh, "sh", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let err = "";
+  p.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exited = new Promise<void>((resolve) => p.on("close", () => resolve()));
+  try {
+    const ready = await new Promise<boolean>((resolve) => {
+      let out = "";
+      p.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        if (out.includes("ready\n")) resolve(true);
+      });
+      p.on("error", (e) => ((err += e.message), resolve(false)));
+      p.on("close", () => resolve(false));
+    });
+    if (!ready) throw fail(err.trim());
+    return await fn(`/proc/${p.pid}/root${target}`);
+  } finally {
+    p.stdin.end();
+    const t = setTimeout(() => p.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(t);
+  }
 }
 
 /** The runtime's helper listens on the abstract socket @containerctl/NAME while the container runs (docs/runtime.md). */
