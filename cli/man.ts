@@ -28,6 +28,8 @@ export function renderCliManPage(program: Command): string {
   lines.push(
     ".SH FILES",
     ".TP", ".B /etc/containerctl/NAME.container", "the spec of container NAME; see", ".BR containerctl.container (5)",
+    ".TP", ".B /etc/containerctl/network.conf", "the managed bridge of", ".BR \"containerctl network\"", "(name, address, NAT, DHCP)",
+    ".TP", ".B /var/lib/containerctl/NAME", "what create, clone, import \\-\\-copy and disk create make: rootfs, rootfs.img (Disk=), a snapshot's upper and work",
     ".TP", ".B /usr/lib/systemd/system-generators/containerctl-generator", "turns specs into units at boot and at daemon\\-reload",
     ".TP", ".B /usr/lib/systemd/system/container@.service", "the unit template every container runs under",
     ".SH SEE ALSO",
