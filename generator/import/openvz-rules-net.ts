@@ -196,18 +196,19 @@ const dns: Rule = {
 
 const rate: Rule = {
   params: ["RATE"],
-  keys: ["networkRate"],
+  keys: ["networkRateOut"],
   map(cx) {
     const p = cx.get("RATE");
     if (!p) return;
     const shaping = cx.ctx.hostParams.get("TRAFFIC_SHAPING")?.value === "yes";
     const entries = p.value.split(/\s+/).filter(Boolean);
     if (!shaping) return cx.report("RATE", "dropped", [], "TRAFFIC_SHAPING is not yes in vz.conf: OpenVZ did not apply it", false);
-    if (entries.length !== 1) return cx.report("RATE", "dropped", [], "several shaping classes; NetworkRate= is one rate (set it by hand)");
+    if (entries.length !== 1) return cx.report("RATE", "dropped", [], "several shaping classes; NetworkRateOut= is one rate (set it by hand)");
     const m = /^([A-Za-z0-9_.-]+):([0-9]+):([0-9]+)$/.exec(entries[0]);
     if (!m) throw new MapValueError(`'${entries[0]}' is not device:class:kbit`, "RATE");
-    const r = cx.set("networkRate", `${m[3]}kbit`, p);
-    cx.report("RATE", "approximated", [r], `OpenVZ shaped class ${m[2]} leaving through ${m[1]}; NetworkRate= shapes both directions of the container's interface`);
+    // OpenVZ shaped only what left the container (through the host's device); so does NetworkRateOut=.
+    const r = cx.set("networkRateOut", `${m[3]}kbit`, p);
+    cx.report("RATE", "approximated", [r], `OpenVZ shaped class ${m[2]} leaving through the host's ${m[1]}; NetworkRateOut= shapes what leaves the container, on its own interface`);
   },
 };
 

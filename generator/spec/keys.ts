@@ -218,7 +218,7 @@ export const KEYS = {
   networkRate: key({
     section: "Resources", name: "NetworkRate", type: t.rate, list: false, default: null,
     doc: "Rate (bits per second) of the container's eth0 in each direction (Type=veth), shaped on the host side where the guest cannot lift it: a tbf on the host-side interface for traffic into the container, a tbf on an ifb device (vr-NAME) its ingress is redirected to for traffic out of it. A kernel without ifb, u32 or mirred gets the outgoing tbf on eth0 inside instead, with a warning.",
-    systemd: "plan", upstart: "runtime", openvz: ["RATE"], lxc: [],
+    systemd: "plan", upstart: "runtime", openvz: [], lxc: [],
   }),
   networkRateIn: key({
     section: "Resources", name: "NetworkRateIn", type: t.rate, list: false, default: null,
@@ -228,7 +228,7 @@ export const KEYS = {
   networkRateOut: key({
     section: "Resources", name: "NetworkRateOut", type: t.rate, list: false, default: null,
     doc: "Rate of traffic out of the container only (guest to host); overrides NetworkRate= for that direction.",
-    systemd: "plan", upstart: "runtime", openvz: [], lxc: [],
+    systemd: "plan", upstart: "runtime", openvz: ["RATE"], lxc: [],
   }),
 
   // [Network]
