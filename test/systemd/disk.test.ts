@@ -84,6 +84,8 @@ if (skip) {
     const out = (): string => h.run("cat /var/lib/containerctl/nodisk/rootfs/job.out 2>/dev/null").stdout;
     assert.ok(waitFor(() => /loop=done/.test(out()), 30_000), `the job did not end: ${out()}`);
     assert.match(out(), /devtmpfs=mounted/);
+    assert.match(out(), /head: \/tmp\/d\/loop0: Operation not permitted/, out());
+    assert.not.match(out(), /loopctl=0/, out());
     assert.not.match(out(), /loop\d=read/, out());
     assert.ok(unitJournalLine(h, "container@nodisk.service", /Disk= is not enforced/), "the warning is in the journal");
     h.sh("systemctl stop container@nodisk.service");
