@@ -10,8 +10,8 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
-import { buildRuntime, makeBusyboxGuest, runtimeMissing, unitJournalLine, waitFor } from "../lib/harness-guests";
+import { SystemdHarness } from "../lib/systemd-harness";
+import { buildRuntime, skippedWithoutRuntime, makeBusyboxGuest, unitJournalLine, waitFor } from "../lib/harness-guests";
 
 const TOKEN = `t${process.pid}x${Math.floor(Math.random() * 1e6)}`;
 const UNIT = "container@dk.service";
@@ -31,11 +31,7 @@ echo dd=$?
 rm /fill
 ${LOOPS}`;
 
-const skip = unavailableReason() ?? runtimeMissing();
-if (skip) {
-  test.skip(`Disk= under systemd (${skip})`, () => {});
-  test.run();
-} else {
+if (!skippedWithoutRuntime("Disk= under systemd")) {
   let h: SystemdHarness;
   const loops = (): string => h.run(`losetup -j ${IMG}`).stdout.trim();
   const devs = ["loop-control", ...Array.from({ length: 8 }, (_, i) => `loop${i}`)];
