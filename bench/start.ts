@@ -22,10 +22,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { busyboxTemplate } from "../test/lib/busybox-guest";
+import { RUNTIME_DIR as RUNTIME, buildHelper } from "../test/lib/runtime-harness";
 import { makeLucidGuest } from "../test/lib/shim-guests";
 
-const PROJECT = path.resolve(__dirname, "../..");
-const RUNTIME = path.join(PROJECT, "runtime");
 const SYS_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 const INIT = `#!/bin/sh
@@ -399,7 +398,7 @@ const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("bench/start needs root");
-  sh(["sh", path.join(RUNTIME, "build.sh")]);
+  buildHelper();
   if (PEERS.some((p) => p.full)) await makeNetns();
   const slots = new Map(PEERS.map((p) => [p.id, Array.from({ length: Math.max(MANY, 1) }, (_, i) => makeSlot(p, i))]));
 

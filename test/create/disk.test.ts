@@ -249,6 +249,7 @@ it("disk create killed with SIGKILL while copying: no mount, no loop device left
   let err = "";
   p.stderr!.on("data", (d) => (err += d));
   assert.ok(await waitFor(() => /copying/.test(err), 20_000), err);
+  assert.is(loops(h.root).length, 1, "the image is attached while the copy runs");
   p.kill("SIGKILL");
   await new Promise((res) => p.on("exit", res));
   assert.ok(await waitFor(() => loops(h.root).length === 0, 20_000), `loop devices left: ${loops(h.root).join(" ")}`);

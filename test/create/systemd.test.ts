@@ -10,17 +10,12 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
-import { buildRuntime, runtimeMissing, unitJournalLine, waitFor } from "../lib/harness-guests";
+import { SystemdHarness } from "../lib/systemd-harness";
+import { buildRuntime, skippedWithoutRuntime, unitJournalLine, waitFor } from "../lib/harness-guests";
 import { tempHost } from "./env";
 
 const CACHE = process.env.CONTAINERCTL_TEST_CACHE ? path.join(process.env.CONTAINERCTL_TEST_CACHE, "create") : "/var/cache/containerctl-test/create";
-const skip = unavailableReason() ?? runtimeMissing();
-
-if (skip) {
-  test.skip(`created guests under systemd (${skip})`, () => {});
-  test.run();
-} else {
+if (!skippedWithoutRuntime("created guests under systemd")) {
   let h: SystemdHarness;
   const t = tempHost(CACHE);
 

@@ -144,12 +144,9 @@ async function runAll(cts: Ct[], label: string): Promise<void> {
       const line = fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").find((l) => l.split(":")[1] === ctrl);
       return line ? fs.readFileSync(`/sys/fs/cgroup/${ctrl}${line.split(":")[2]}/${file}`, "utf8").trim() : null;
     };
-    const mem = cg("memory", "memory.limit_in_bytes");
-    if (mem !== null) assert.is(mem, String(256 * 1024 * 1024), "PHYSPAGES 65536 pages = 256M");
-    const soft = cg("memory", "memory.soft_limit_in_bytes");
-    if (soft !== null) assert.is(soft, String(64 * 1024 * 1024), "VMGUARPAGES 16384 pages = 64M, as MemoryLow=");
-    const pids = cg("pids", "pids.max");
-    if (pids !== null) assert.is(pids, "200");
+    assert.is(cg("memory", "memory.limit_in_bytes"), String(256 * 1024 * 1024), "PHYSPAGES 65536 pages = 256M");
+    assert.is(cg("memory", "memory.soft_limit_in_bytes"), String(64 * 1024 * 1024), "VMGUARPAGES 16384 pages = 64M, as MemoryLow=");
+    assert.is(cg("pids", "pids.max"), "200");
     // IOLIMIT and IOPSLIMIT name no device: the disk under the root directory gets them.
     const disk = diskOf(planRoot(cts[0].c));
     const iops = cg("blkio", "blkio.throttle.write_iops_device");

@@ -6,7 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { PROJECT_DIR, type SystemdHarness, sleepMs } from "./systemd-harness";
+import { test } from "uvu";
+import { PROJECT_DIR, type SystemdHarness, sleepMs, unavailableReason } from "./systemd-harness";
 
 export const BUSYBOX = "/bin/busybox";
 export const RUNTIME_DIR = path.join(PROJECT_DIR, "runtime");
@@ -15,6 +16,19 @@ export const RUNTIME_DIR = path.join(PROJECT_DIR, "runtime");
 export function runtimeMissing(): string | null {
   if (!fs.existsSync(path.join(RUNTIME_DIR, "start"))) return "no runtime/start yet";
   return null;
+}
+
+/**
+ * For a test file that needs the harness and the runtime: where either is
+ * missing, registers one skipped test, `what (why)`, runs it and returns true;
+ * the file then defines nothing else.
+ */
+export function skippedWithoutRuntime(what: string): boolean {
+  const why = unavailableReason() ?? runtimeMissing();
+  if (why === null) return false;
+  test.skip(`${what} (${why})`, () => {});
+  test.run();
+  return true;
 }
 
 /**

@@ -77,6 +77,7 @@ export async function stopped(c: TestContainer): Promise<void> {
   c.proc?.kill("SIGTERM");
   await c.waitExit(15000);
   for (let i = 0; i < 100 && processesOf(c.name).length > 0; i++) await sleep(20);
+  assert.equal(processesOf(c.name), [], `${c.name}: processes left 2 s after its exit`);
 }
 
 /** Plan lines from fields (the plan is tab-separated). */

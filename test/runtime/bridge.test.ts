@@ -136,6 +136,7 @@ test("up: bridge, NAT out of the uplink, DHCP; a static and a DHCP container rea
   }
 
   const pid = dnsmasqPid();
+  assert.is(pid !== null, haveDnsmasq, "up started dnsmasq exactly when it is installed");
   r = network("down");
   assert.is(r.status, 0, r.stderr);
   assert.is(host.ok("ip", "-o", "link").split("\n").filter(Boolean).map((l) => l.split(":")[1].trim().replace(/@.*/, "")).sort().join(" "), ["lo", UPLINK].sort().join(" "), "only lo and the uplink are left");

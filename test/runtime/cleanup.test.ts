@@ -20,7 +20,9 @@ async function gone(name: string, ms = 3000): Promise<void> {
   }
 }
 
-function assertNothingLeft(before: HostSnapshot, c: TestContainer, namespaces: string[]): void {
+/** Once every process of `c` is gone: cleanup succeeds and the host is as in `before`. */
+async function assertNothingLeft(before: HostSnapshot, c: TestContainer, namespaces: string[]): Promise<void> {
+  await gone(c.name);
   const r = c.cleanup();
   assert.is(r.status, 0, String(r.stderr));
   assert.equal(processesOf(c.name), []);
@@ -49,8 +51,7 @@ test("a normal stop leaves nothing behind", async () => {
     const { ns } = await started(c);
     assert.ok(hostSnapshot().unixSockets.includes(`@containerctl/${c.name}`), "the control socket exists while running");
     await c.stop();
-    await gone(c.name);
-    assertNothingLeft(before, c, ns);
+    await assertNothingLeft(before, c, ns);
   } finally {
     c.destroy();
   }
@@ -89,13 +90,11 @@ test("kill -9 of the helper: the guest dies with it, nothing is left, a new star
     const { helper, ns } = await started(c);
     process.kill(helper, "SIGKILL");
     await c.waitExit();
-    await gone(c.name);
-    assertNothingLeft(before, c, ns);
+    await assertNothingLeft(before, c, ns);
     const again = await started(c);
     assert.ok(again.init > 0);
     await c.stop();
-    await gone(c.name);
-    assertNothingLeft(before, c, again.ns);
+    await assertNothingLeft(before, c, again.ns);
   } finally {
     c.destroy();
   }
@@ -109,8 +108,7 @@ test("kill -9 of the guest init: the helper exits, nothing is left", async () =>
     process.kill(init, "SIGKILL");
     const exit = await c.waitExit();
     assert.is(exit.code, 137, "128 + SIGKILL: the guest died, nobody asked it to");
-    await gone(c.name);
-    assertNothingLeft(before, c, ns);
+    await assertNothingLeft(before, c, ns);
   } finally {
     c.destroy();
   }
@@ -132,8 +130,7 @@ test("kill -9 at any moment of the start leaves nothing behind", async () => {
         }
       }
       await c.waitExit();
-      await gone(c.name);
-      assertNothingLeft(before, c, []);
+      await assertNothingLeft(before, c, []);
     }
     c.start({});
     await c.waitOutput(/init up/);
@@ -182,8 +179,7 @@ test("without systemd: the guest's cgroup root is its own cgroup; what it makes 
       assert.ok(fs.existsSync(hostDir), hostDir);
     }
     await c.stop();
-    await gone(c.name);
-    assertNothingLeft(before, c, ns);
+    await assertNothingLeft(before, c, ns);
   } finally {
     c.destroy();
   }
@@ -201,7 +197,7 @@ test("50 start/stop cycles leave nothing behind", async () => {
       await gone(c.name);
       assert.is(c.cleanup().status, 0);
     }
-    assertNothingLeft(before, c, seen);
+    await assertNothingLeft(before, c, seen);
   } finally {
     c.destroy();
   }

@@ -110,6 +110,7 @@ test("kill -9 of the helper, or of the guest's init: the mount and the loop devi
     const before = hostSnapshot();
     const { c, image } = await imageContainer(`disk-kill-${victim}`);
     try {
+      assert.is(loopsOf(image).length, 1, "the image is attached while it runs");
       const pids = await c.pids();
       process.kill(pids[victim], "SIGKILL");
       await c.waitExit();

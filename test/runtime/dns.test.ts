@@ -26,16 +26,18 @@ test("the guest reads the spec's name servers and search domains; its own file i
   }
 });
 
-test("a resolv.conf symlink is left alone", async () => {
+test("a resolv.conf symlink is left alone, and so is the file it points to", async () => {
   const c = new TestContainer("dnslink");
   try {
     const file = path.join(c.root, "etc/resolv.conf");
     fs.rmSync(file, { force: true });
     fs.symlinkSync("../run/resolv.conf", file);
+    // The target exists (as resolved's stub does): a bind through the link would land on it.
+    fs.writeFileSync(path.join(c.root, "run/resolv.conf"), "nameserver 127.0.0.53\n");
     c.start({ stopTimeout: "2", extra: DNS });
     await c.waitOutput(/init up/);
-    const r = await c.sh("readlink /etc/resolv.conf");
-    assert.is(r.stdout, "../run/resolv.conf\n");
+    const r = await c.sh("readlink /etc/resolv.conf; cat /etc/resolv.conf");
+    assert.is(r.stdout, "../run/resolv.conf\nnameserver 127.0.0.53\n", r.stderr);
     await c.stop();
   } finally {
     c.destroy();

@@ -61,15 +61,16 @@ test("a container starts and stops with busybox ash running start and stage", as
   buildHelper();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "containerctl-ash-"));
   const ash = path.join(dir, "ash");
-  fs.symlinkSync(busyboxBinary(), ash);
   const c = new TestContainer("ash");
+  // busybox ash that notes each script it is given, so the test sees that both ran under it.
+  const ran = path.join(c.dir, "ran");
+  fs.writeFileSync(ash, `#!${busyboxBinary()} sh\necho "$1" >>'${ran}'\nexec '${busyboxBinary()}' sh "$@"\n`, { mode: 0o755 });
   try {
     c.start({ hostname: "ashhost", binds: [[dir, "/mnt/with space", "ro"]] }, { CONTAINERCTL_SHELL: ash }, path.join(RUNTIME_DIR, "start"), [ash]);
     await c.waitOutput(/init up pid=1 host=ashhost/);
     assert.is((await c.sh("ls '/mnt/with space'")).stdout, "ash\n");
-    // Both scripts really ran under ash: the stage's PID 1 was ash before it exec'd.
-    const { helper } = await c.pids();
-    assert.is(fs.readlinkSync(`/proc/${helper}/exe`), path.join(RUNTIME_DIR, "helper"));
+    const scripts = fs.readFileSync(ran, "utf8").split("\n").filter(Boolean).map((f) => path.basename(f));
+    assert.ok(scripts.includes("start") && scripts.includes("stage"), `scripts run by ash: ${scripts.join(" ")}`);
     assert.is((await c.stop()).code, 0);
     assert.match(c.stdout, /got SIGPWR/);
   } finally {

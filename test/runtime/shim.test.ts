@@ -249,6 +249,7 @@ async function stopAndCompare(c: TestContainer, before: string[], signal: RegExp
   assert.is(e.code, 0, c.stderr);
   assert.match(c.stdout, signal);
   for (let i = 0; i < 100 && processesOf(c.name).length > 0; i++) await sleep(20);
+  assert.equal(processesOf(c.name), [], "nothing of the container runs on");
   assert.equal(hashTree(c.root), before, "the rootfs on disk is unchanged");
 }
 

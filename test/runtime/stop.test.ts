@@ -67,12 +67,14 @@ test("Guest=auto with /sbin/init -> systemd: SIGTERM becomes SIGRTMIN+3", async 
   }
 });
 
-test("a guest that ignores its stop signal is killed after stop_timeout", async () => {
-  const stubborn = `#!/bin/sh
+/** An init that ignores its stop signal (SIGPWR, what Guest=auto picks for busybox). */
+const STUBBORN = `#!/bin/sh
 trap 'echo "guest: ignoring the stop signal"' PWR
 echo "guest: init up"
 while :; do sleep 1 & wait; done
 `;
+
+test("a guest that ignores its stop signal is killed after stop_timeout", async () => {
   await run("timeout", { stopTimeout: "1.5" }, async (c) => {
     await c.waitOutput(/init up/);
     const t0 = Date.now();
@@ -83,15 +85,10 @@ while :; do sleep 1 & wait; done
     assert.ok(elapsed >= 1400 && elapsed < 4000, `killed after ${elapsed} ms`);
     assert.is(exit.code, 0, "a requested stop is a clean stop");
     assert.match(c.stderr, /stop timeout reached/);
-  }, stubborn);
+  }, STUBBORN);
 });
 
 test("stop_timeout infinity waits; a second request kills at once", async () => {
-  const stubborn = `#!/bin/sh
-trap 'echo "guest: ignoring the stop signal"' PWR
-echo "guest: init up"
-while :; do sleep 1 & wait; done
-`;
   await run("infinity", { stopTimeout: "infinity" }, async (c) => {
     await c.waitOutput(/init up/);
     c.proc!.kill("SIGTERM");
@@ -100,7 +97,7 @@ while :; do sleep 1 & wait; done
     assert.is(c.exit, null, "still running without a timeout");
     c.proc!.kill("SIGTERM");
     assert.is((await c.waitExit(3000)).code, 0);
-  }, stubborn);
+  }, STUBBORN);
 });
 
 test("the guest's own exit status, 133 on reboot, 0 on halt", async () => {

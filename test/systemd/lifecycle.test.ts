@@ -6,17 +6,13 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
-import { buildRuntime, guestBoots, makeBusyboxGuest, runtimeMissing, unitJournalLine, unitProcs, waitFor } from "../lib/harness-guests";
+import { SystemdHarness } from "../lib/systemd-harness";
+import { buildRuntime, skippedWithoutRuntime, guestBoots, makeBusyboxGuest, unitJournalLine, unitProcs, waitFor } from "../lib/harness-guests";
 
 const TOKEN = `t${process.pid}x${Math.floor(Math.random() * 1e6)}`;
 const spec = (name: string, extra: string): string => `[Container]\nRootDirectory=/var/lib/containerctl/${name}/rootfs\nGuest=sysvinit\nStopTimeout=10s\n${extra}`;
 
-const skip = unavailableReason() ?? runtimeMissing();
-if (skip) {
-  test.skip(`container lifecycle under systemd (${skip})`, () => {});
-  test.run();
-} else {
+if (!skippedWithoutRuntime("container lifecycle under systemd")) {
   let h: SystemdHarness;
 
   test.before(() => {

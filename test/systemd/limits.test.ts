@@ -6,8 +6,8 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
-import { buildRuntime, makeBusyboxGuest, runtimeMissing, waitFor } from "../lib/harness-guests";
+import { SystemdHarness } from "../lib/systemd-harness";
+import { buildRuntime, skippedWithoutRuntime, makeBusyboxGuest, waitFor } from "../lib/harness-guests";
 
 const TOKEN = `t${process.pid}x${Math.floor(Math.random() * 1e6)}`;
 const UNIT = "container@lim.service";
@@ -31,11 +31,7 @@ i=0; while [ $i -lt 30 ]; do sleep 4 & i=$((i+1)); done
 wait
 `;
 
-const skip = unavailableReason() ?? runtimeMissing();
-if (skip) {
-  test.skip(`limits contain a guest (${skip})`, () => {});
-  test.run();
-} else {
+if (!skippedWithoutRuntime("limits contain a guest")) {
   let h: SystemdHarness;
   const file = (f: string): string => h.run(`cat /var/lib/containerctl/lim/rootfs${f} 2>/dev/null`).stdout.trim();
   let unified = false;

@@ -8,16 +8,12 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
-import { buildRuntime, runtimeMissing, unitJournalLine, unitProcs, waitFor } from "../lib/harness-guests";
+import { SystemdHarness } from "../lib/systemd-harness";
+import { buildRuntime, skippedWithoutRuntime, unitJournalLine, unitProcs, waitFor } from "../lib/harness-guests";
 
 const UNIT = "container@deb.service";
 
-const skip = unavailableReason() ?? runtimeMissing();
-if (skip) {
-  test.skip(`a Debian systemd guest under systemd (${skip})`, () => {});
-  test.run();
-} else {
+if (!skippedWithoutRuntime("a Debian systemd guest under systemd")) {
   let h: SystemdHarness;
   let guestInit = 0;
 

@@ -11,15 +11,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { hostInterfaceName, ifbName } from "../../generator/render/derive";
-import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
-import { buildRuntime, makeBusyboxGuest, runtimeMissing, unitProcs, waitFor } from "../lib/harness-guests";
+import { SystemdHarness } from "../lib/systemd-harness";
+import { buildRuntime, skippedWithoutRuntime, makeBusyboxGuest, unitProcs, waitFor } from "../lib/harness-guests";
 
 const TOKEN = `n${process.pid}`;
-const skip = unavailableReason() ?? runtimeMissing();
-if (skip) {
-  test.skip(`container networks under systemd (${skip})`, () => {});
-  test.run();
-} else {
+if (!skippedWithoutRuntime("container networks under systemd")) {
   let h: SystemdHarness;
   const spec = (name: string, network: string): string =>
     `[Container]\nRootDirectory=/var/lib/containerctl/${name}/rootfs\nGuest=sysvinit\nStopTimeout=5s\n[Network]\nType=veth\n${network}`;

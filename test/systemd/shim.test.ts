@@ -8,15 +8,11 @@
 import * as path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
-import { buildRuntime, makeBusyboxGuest, runtimeMissing, unitJournalLine } from "../lib/harness-guests";
+import { SystemdHarness } from "../lib/systemd-harness";
+import { buildRuntime, skippedWithoutRuntime, makeBusyboxGuest, unitJournalLine } from "../lib/harness-guests";
 import { hashTree, makeLucidGuest } from "../lib/shim-guests";
 
-const skip = unavailableReason() ?? runtimeMissing();
-if (skip) {
-  test.skip(`a Lucid guest under systemd (${skip})`, () => {});
-  test.run();
-} else {
+if (!skippedWithoutRuntime("a Lucid guest under systemd")) {
   let h: SystemdHarness;
   let root = "";
   let before: string[] = [];

@@ -8,16 +8,12 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SystemdHarness, unavailableReason } from "../lib/systemd-harness";
-import { buildRuntime, guestBoots, makeBusyboxGuest, runtimeMissing, unitJournalLine, unitProcs, waitFor } from "../lib/harness-guests";
+import { SystemdHarness } from "../lib/systemd-harness";
+import { buildRuntime, skippedWithoutRuntime, guestBoots, makeBusyboxGuest, unitJournalLine, unitProcs, waitFor } from "../lib/harness-guests";
 
 const TOKEN = `t${process.pid}x${Math.floor(Math.random() * 1e6)}`;
 
-const skip = unavailableReason() ?? runtimeMissing();
-if (skip) {
-  test.skip(`start/stop with a busybox guest (${skip})`, () => {});
-  test.run();
-} else {
+if (!skippedWithoutRuntime("start/stop with a busybox guest")) {
   let h: SystemdHarness;
 
   test.before(() => {
